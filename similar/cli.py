@@ -1,0 +1,228 @@
+"""The `similar` command line: build an index, then ask for related trials. Only calls the public API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Sequence
+
+from . import (
+    DEFAULT_INDEX,
+    DEFAULT_MODEL,
+    BuildError,
+    EmbedderError,
+    Index,
+    IndexFileError,
+    Match,
+    SourceError,
+    UnknownTrialError,
+    build_index,
+)
+
+EXAMPLES = """examples:
+  similar build                          # the bundled sample of 1,500 real trials
+  similar build AllPublicXML.zip studies.jsonl.gz export.csv
+  similar related NCT00006164 -k 10
+  similar related NCT00006164 --json
+  similar search "hepatocellular carcinoma sorafenib"
+  similar info
+"""
+
+USER_ERRORS = (BuildError, EmbedderError, IndexFileError, SourceError, UnknownTrialError, ValueError)
+
+
+def bundled_sample() -> Path:
+    """The real records shipped with the package (see similar/data/README.md)."""
+    return Path(str(resources.files("similar") / "data" / "ctgov-sample-1500.zip"))
+
+
+def default_index() -> str:
+    return os.environ.get("SIMILAR_INDEX", str(DEFAULT_INDEX))
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """'conditions=0.4,description=0.6' -> {'conditions': 0.4, 'description': 0.6}."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected FIELD=NUMBER, got {part!r}") from None
+        if not sep:
+            raise argparse.ArgumentTypeError(f"expected FIELD=NUMBER, got {part!r}")
+    return weights
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="similar",
+        description="Related clinical trials from ClinicalTrials.gov records.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what is happening")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=help, description=help, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
+        sub.add_argument(
+            "--index",
+            default=default_index(),
+            metavar="DIR",
+            help="index folder (default: $SIMILAR_INDEX or %(default)s)",
+        )
+        sub.add_argument("--json", action="store_true", help="machine-readable JSON on stdout")
+        return sub
+
+    build = command("build", "build an index from record files, folders and archives (any mix of formats)")
+    build.add_argument("paths", nargs="*", metavar="PATH", help="records (default: the bundled sample)")
+    build.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model name or path")
+    build.add_argument("--weights", type=parse_weights, help="field weights, e.g. conditions=0.4,description=0.6")
+    build.add_argument("--index-type", default="flat", choices=("flat", "hnsw"), help="FAISS index kind")
+    build.add_argument("--fp32", action="store_true", help="embed in float32 instead of bfloat16")
+
+    related = command("related", "the trials most related to one or more NCT ids")
+    related.add_argument("nct_ids", nargs="+", metavar="NCT")
+    related.add_argument("-k", type=int, default=10, help="how many related trials (default 10)")
+
+    search = command("search", "the trials closest to a free-text query")
+    search.add_argument("text", nargs="+")
+    search.add_argument("-k", type=int, default=10, help="how many trials (default 10)")
+
+    command("info", "what an index holds and how it was built")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return {"build": run_build, "related": run_related, "search": run_search, "info": run_info}[args.command](args)
+    except USER_ERRORS as error:
+        print(f"similar: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("similar: interrupted; the index is as it was before", file=sys.stderr)
+        return 130
+
+
+def run_build(args: argparse.Namespace) -> int:
+    paths = args.paths or [str(bundled_sample())]
+    summary = build_index(
+        paths,
+        args.index,
+        model=args.model,
+        weights=args.weights,
+        index_type=args.index_type,
+        bfloat16=not args.fp32,
+        progress=True,
+    )
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "index": str(summary.path),
+                    "trials": summary.count,
+                    "skipped": len(summary.skipped),
+                    "skipped_records": [str(s) for s in summary.skipped],
+                    "duplicates": summary.duplicates,
+                    "embedded": summary.embedded,
+                    "reused": summary.reused,
+                    "seconds": round(summary.seconds, 2),
+                    "bytes": summary.bytes,
+                }
+            )
+        )
+    else:
+        print(
+            f"built {summary.path}: {summary.count} trials, {len(summary.skipped)} skipped, "
+            f"{summary.duplicates} duplicates, {summary.embedded} field texts embedded, {summary.reused} reused, "
+            f"{summary.seconds:.1f} s, {summary.bytes / 1e6:.1f} MB"
+        )
+    return 0
+
+
+def run_related(args: argparse.Namespace) -> int:
+    with Index.open(args.index) as index:
+        results = {nct: index.related(nct, k=args.k) for nct in args.nct_ids}
+        if args.json:
+            print(
+                json.dumps(
+                    [{"query": nct, "results": [m.to_dict() for m in matches]} for nct, matches in results.items()],
+                    indent=2,
+                )
+            )
+            return 0
+        for nct, matches in results.items():
+            print(f"Trials related to {nct}: {index.trial(nct).title}")
+            print(format_table(matches, index.fields))
+    return 0
+
+
+def run_search(args: argparse.Namespace) -> int:
+    text = " ".join(args.text)
+    with Index.open(args.index) as index:
+        matches = index.search(text, k=args.k)
+        if args.json:
+            print(json.dumps({"query": text, "results": [m.to_dict() for m in matches]}, indent=2))
+        else:
+            print(f"Trials closest to: {text}")
+            print(format_table(matches, index.fields))
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    with Index.open(args.index) as index:
+        manifest = index.manifest
+        info = {
+            "index": str(args.index),
+            "generation": index.folder.name,
+            "trials": len(index),
+            "model": manifest.model,
+            "dimension": manifest.dimension,
+            "precision": manifest.precision,
+            "fields": manifest.fields,
+            "weights": manifest.weights,
+            "index_type": manifest.index_type,
+            "sources": manifest.sources,
+            "skipped": manifest.skipped,
+            "built_at": manifest.built_at,
+            "format_version": manifest.format_version,
+            "versions": manifest.versions,
+            "bytes": sum(f["bytes"] for f in manifest.files.values()),
+        }
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        width = max(map(len, info))
+        for key, value in info.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def format_table(matches: list[Match], fields: Sequence[str]) -> str:
+    """A fixed-width table: rank, NCT id, score, the per-field scores, then the title cut to the terminal."""
+    if not matches:
+        return "  (no related trials)"
+    short = [name[:5] for name in fields]
+    header = f"{'#':>3}  {'NCT id':<11}  {'score':>5}  " + "  ".join(f"{s:>5}" for s in short) + "  title"
+    columns = shutil.get_terminal_size((120, 20)).columns
+    lines = [header]
+    for m in matches:
+        scores = "  ".join("    -" if m.field_scores.get(f) is None else f"{m.field_scores[f]:5.2f}" for f in fields)
+        line = f"{m.rank:>3}  {m.nct_id:<11}  {m.score:5.3f}  {scores}  {m.title}"
+        lines.append(line if len(line) <= columns else line[: columns - 1] + "…")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The search engine: open an index folder and rank the related trials of a record or a text."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .ann import AnnIndex
+from .build import DEFAULT_INDEX
+from .embed import Embedder, load_embedder
+from .folder import current_generation
+from .manifest import IndexFileError, Manifest
+from .records import Trial, int_to_nct, nct_to_int
+from .store import RecordStore
+from .text import field_texts
+from .vectors import combine, embed_fields, field_scores, load_vectors, normalize_weights
+
+logger = logging.getLogger(__name__)
+
+# Checksums are verified on open for indexes up to this size; larger ones get size checks only.
+VERIFY_LIMIT_BYTES = 512 * 1024 * 1024
+
+
+class UnknownTrialError(KeyError):
+    """An NCT id that is not in the index."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass
+class Match:
+    """One related trial: its rank, combined score and the cosine of each field both trials have."""
+
+    nct_id: str
+    title: str
+    score: float
+    rank: int
+    field_scores: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "rank": self.rank,
+            "nct_id": self.nct_id,
+            "title": self.title,
+            "score": round(self.score, 6),
+            "field_scores": {k: (None if v is None else round(v, 6)) for k, v in self.field_scores.items()},
+        }
+
+
+class Index:
+    """A published index folder, opened read-only. Use `Index.open(path)`."""
+
+    def __init__(
+        self,
+        folder: Path,
+        manifest: Manifest,
+        embedder: Embedder | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.manifest = manifest
+        self.fields = tuple(manifest.fields)
+        self.weights = normalize_weights(weights or manifest.weights, self.fields)
+        self._embedder = embedder
+        self.store = RecordStore(folder / "records.sqlite")
+        self.vectors, self.present = load_vectors(folder)
+        self.ids = np.array([nct_to_int(n) for n in self.store.nct_ids()], dtype=np.int64)
+        self._row_of_id = {int(i): row for row, i in enumerate(self.ids)}
+        if self.weights == normalize_weights(manifest.weights, self.fields):
+            self.ann = AnnIndex.load(folder / "faiss.index")
+        else:  # other weights: recombine the stored field vectors, no re-embedding
+            self.ann = AnnIndex.create(len(self.fields) * manifest.dimension, manifest.index_type)
+            self.ann.index(combine(self.vectors, self.present, self._weight_list), self.ids)
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path = DEFAULT_INDEX,
+        model: str | None = None,
+        embedder: Embedder | None = None,
+        weights: Mapping[str, float] | None = None,
+        verify: bool | None = None,
+    ) -> Index:
+        """Open the index at `path`. An index built with another model than `model` (or `embedder`) is refused."""
+        path = Path(path)
+        folder = current_generation(path)
+        if folder is None:
+            if not path.exists():
+                raise IndexFileError(f"{path}: no index here; build one with `similar build PATH...`")
+            raise IndexFileError(f"{path}: not an index folder (no published {path / 'CURRENT'})")
+        manifest = Manifest.read(folder)
+        wanted = embedder.name if embedder is not None else model
+        if wanted is not None and wanted != manifest.model:
+            raise IndexFileError(
+                f"{path}: index was built with model {manifest.model!r}, not {wanted!r}; "
+                "open it with its own model or rebuild it with `similar build --model`"
+            )
+        if embedder is not None and embedder.dimension != manifest.dimension:
+            raise IndexFileError(
+                f"{path}: index has {manifest.dimension}-dim vectors, the model gives {embedder.dimension}"
+            )
+        if verify is None:
+            verify = sum(f["bytes"] for f in manifest.files.values()) <= VERIFY_LIMIT_BYTES
+        manifest.check_files(folder, hashes=verify)
+        return cls(folder, manifest, embedder, weights)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __contains__(self, nct_id: str) -> bool:
+        return nct_id in self.store.rows_of([nct_id])
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.manifest.model, bfloat16=self.manifest.precision == "bfloat16")
+        return self._embedder
+
+    @property
+    def _weight_list(self) -> list[float]:
+        return [self.weights[f] for f in self.fields]
+
+    def trial(self, nct_id: str) -> Trial:
+        """The stored record of `nct_id`."""
+        return self.store.trial(self._row(nct_id))
+
+    def related(self, nct_id: str, k: int = 10) -> list[Match]:
+        """The k trials most related to `nct_id`, best first, never `nct_id` itself."""
+        row = self._row(nct_id)
+        return self._search(self.vectors[row], self.present[row], k, exclude=nct_id)
+
+    def related_to(self, trial: Trial, k: int = 10) -> list[Match]:
+        """The k trials most related to a record that need not be in the index (never itself)."""
+        vectors, present = self._embed_trial(trial)
+        return self._search(vectors, present, k, exclude=trial.nct_id)
+
+    def search(self, text: str, k: int = 10) -> list[Match]:
+        """The k trials closest to a free-text query, compared with every field."""
+        if not text.strip():
+            raise ValueError("empty search text")
+        vector = self.embedder.encode([text])[0]
+        vectors = np.repeat(vector[None, :], len(self.fields), axis=0)
+        return self._search(vectors, np.ones(len(self.fields), dtype=bool), k, exclude=None)
+
+    def score(self, query: str | Trial, candidates: Sequence[str]) -> list[Match]:
+        """Scores of the given candidate NCT ids against the query, in the order given (rank 0)."""
+        if isinstance(query, Trial):
+            vectors, present = self._embed_trial(query)
+        else:
+            row = self._row(query)
+            vectors, present = self.vectors[row], self.present[row]
+        rows = [self._row(nct) for nct in candidates]
+        return self._matches(vectors, present, rows, ranks=[0] * len(rows))
+
+    def _row(self, nct_id: str) -> int:
+        try:
+            return self._row_of_id[nct_to_int(nct_id)]
+        except (KeyError, ValueError):
+            raise UnknownTrialError(f"{nct_id}: not in the index at {self.folder.parent}") from None
+
+    def _embed_trial(self, trial: Trial) -> tuple[np.ndarray, np.ndarray]:
+        vectors, present = embed_fields([field_texts(trial, self.fields)], self.fields, self.embedder)
+        return vectors[0], present[0]
+
+    def _search(self, vectors: np.ndarray, present: np.ndarray, k: int, exclude: str | None) -> list[Match]:
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        query = combine(vectors[None], present[None], self._weight_list)
+        _, ids = self.ann.search(query, k + 1)
+        rows = [self._row_of_id[int(i)] for i in ids[0] if i >= 0 and int_to_nct(i) != exclude][:k]
+        matches = sorted(
+            self._matches(vectors, present, rows, ranks=[0] * len(rows)), key=lambda m: (-m.score, m.nct_id)
+        )  # ties broken by NCT id, never by index order
+        for rank, match in enumerate(matches, 1):
+            match.rank = rank
+        return matches
+
+    def _matches(self, vectors: np.ndarray, present: np.ndarray, rows: Sequence[int], ranks) -> list[Match]:
+        """Exact combined and per-field scores of `rows` against the query, recomputed from the field vectors."""
+        if not rows:
+            return []
+        candidates = np.asarray(self.vectors[np.asarray(rows)])
+        candidates_present = self.present[np.asarray(rows)]
+        query = combine(vectors[None], present[None], self._weight_list)[0]
+        combined = combine(candidates, candidates_present, self._weight_list) @ query
+        per_field = field_scores(np.asarray(vectors), present, candidates, candidates_present)
+        titles = self.store.titles(rows)
+        return [
+            Match(
+                nct_id=int_to_nct(self.ids[row]),
+                title=titles.get(int(row), ""),
+                score=float(combined[n]),
+                rank=rank,
+                field_scores={
+                    f: (None if math.isnan(s) else float(s)) for f, s in zip(self.fields, per_field[n], strict=True)
+                },
+            )
+            for n, (row, rank) in enumerate(zip(rows, ranks, strict=True))
+        ]
