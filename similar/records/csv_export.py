@@ -11,6 +11,7 @@ from .model import (
     normalize_date,
     normalize_phase,
     normalize_sex,
+    normalize_status,
     normalize_study_type,
     unique,
 )
@@ -51,7 +52,7 @@ def parse_csv_row(row: dict[str, str | None]) -> Trial:
         primary_outcomes=[m.split(",", 1)[0] for m in _split(row.get("Primary Outcome Measures"))],
         sex=normalize_sex(row.get("Sex") or ""),
         phases=[p for text in _split(row.get("Phases")) for p in normalize_phase(text)],
-        overall_status=enum_value(row.get("Study Status") or ""),
+        overall_status=normalize_status(row.get("Study Status") or ""),
         study_type=normalize_study_type(row.get("Study Type") or ""),
         start_date=normalize_date(row.get("Start Date") or ""),
         last_update_date=normalize_date(row.get("Last Update Posted") or ""),

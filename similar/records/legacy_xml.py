@@ -16,6 +16,7 @@ from .model import (
     normalize_date,
     normalize_phase,
     normalize_sex,
+    normalize_status,
     normalize_study_type,
     unique,
 )
@@ -75,7 +76,7 @@ def trial_from_element(root: Element) -> Trial:
         minimum_age=age_limit("minimum_age"),
         maximum_age=age_limit("maximum_age"),
         phases=normalize_phase(_text(root, "phase")),
-        overall_status=enum_value(_text(root, "overall_status")),
+        overall_status=normalize_status(_text(root, "overall_status")),
         study_type=normalize_study_type(_text(root, "study_type")),
         start_date=normalize_date(_text(root, "start_date")),
         last_update_date=normalize_date(_text(root, "last_update_posted") or _text(root, "last_update_submitted")),

@@ -140,6 +140,12 @@ def normalize_phase(text: str) -> list[str]:
     return phases
 
 
+def normalize_status(text: str) -> str:
+    """'Active, not recruiting' -> 'ACTIVE_NOT_RECRUITING'; legacy 'Unknown status' -> 'UNKNOWN'."""
+    value = enum_value(text)
+    return "UNKNOWN" if value == "UNKNOWN_STATUS" else value
+
+
 def normalize_study_type(text: str) -> str:
     """'Observational [Patient Registry]' -> 'OBSERVATIONAL'; unknown spellings -> ''."""
     value = enum_value(text)
