@@ -3,6 +3,7 @@
 from .build import DEFAULT_INDEX, DEFAULT_WEIGHTS, BuildError, BuildSummary, build_index
 from .embed import DEFAULT_MODEL, EmbedderError, load_embedder
 from .engine import Index, Match, UnknownTrialError
+from .evaluate import evaluate_index
 from .manifest import IndexFileError, Manifest
 from .records import Intervention, RecordError, Skipped, SourceError, Trial, read_records
 
@@ -24,6 +25,7 @@ __all__ = [
     "Trial",
     "UnknownTrialError",
     "build_index",
+    "evaluate_index",
     "load_embedder",
     "read_records",
 ]

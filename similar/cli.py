@@ -23,6 +23,7 @@ from . import (
     SourceError,
     UnknownTrialError,
     build_index,
+    evaluate_index,
 )
 
 EXAMPLES = """examples:
@@ -32,6 +33,7 @@ EXAMPLES = """examples:
   similar related NCT00006164 --json
   similar search "hepatocellular carcinoma sorafenib"
   similar info
+  similar eval --set trialsim --labels ../shared/bench/labels.csv
 """
 
 USER_ERRORS = (BuildError, EmbedderError, IndexFileError, SourceError, UnknownTrialError, ValueError)
@@ -99,6 +101,15 @@ def make_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=10, help="how many trials (default 10)")
 
     command("info", "what an index holds and how it was built")
+
+    evaluate = command("eval", "related-trial quality on a labelled set (re-rank and retrieval protocols)")
+    evaluate.add_argument("--set", required=True, dest="set_name", help="trialsim, secret_val or secret_test")
+    evaluate.add_argument(
+        "--labels",
+        default=str(Path("..") / "shared" / "bench" / "labels.csv"),
+        help="labels CSV: set,row,query_nct,candidate_nct,label (default: %(default)s)",
+    )
+    evaluate.add_argument("--weights", type=parse_weights, help="score with other field weights (no re-embedding)")
     return parser
 
 
@@ -106,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     try:
-        return {"build": run_build, "related": run_related, "search": run_search, "info": run_info}[args.command](args)
+        return COMMANDS[args.command](args)
     except USER_ERRORS as error:
         print(f"similar: error: {error}", file=sys.stderr)
         return 2
@@ -207,6 +218,35 @@ def run_info(args: argparse.Namespace) -> int:
         for key, value in info.items():
             print(f"{key:<{width}}  {value}")
     return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    if not Path(args.labels).is_file():
+        raise ValueError(f"{args.labels}: no labels file (give one with --labels)")
+    with Index.open(args.index, weights=args.weights) as index:
+        reranked, retrieved = evaluate_index(index, args.labels, args.set_name)
+    if not reranked.rows:
+        raise ValueError(f"no row of set {args.set_name!r} has all its records in {args.index}")
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "set": args.set_name,
+                    "rows": reranked.rows,
+                    "rerank": reranked.metrics,
+                    "retrieval": retrieved.metrics,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(f"{args.set_name}: {reranked.rows} rows scored (a positive, and every record in the index)")
+        for name, result in (("re-rank", reranked), ("retrieval", retrieved)):
+            print(f"{name:<10} " + "  ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()))
+    return 0
+
+
+COMMANDS = {"build": run_build, "related": run_related, "search": run_search, "info": run_info, "eval": run_eval}
 
 
 def format_table(matches: list[Match], fields: Sequence[str]) -> str:
