@@ -79,6 +79,8 @@ def compare(
 
 def markdown_table(set_name: str, table: Sequence[Row]) -> str:
     """The comparison as a Markdown table, with the number of rows scored in its heading."""
+    if not table[0].rerank.rows:
+        return f"### {set_name} (0 scorable rows)\n\nNo row of this set has its query and all 10 candidates on hand."
     head = "| method | " + " | ".join((*RERANK_METRICS, *RETRIEVAL_METRICS)) + " |"
     lines = [
         f"### {set_name} ({table[0].rerank.rows} scorable rows)",
