@@ -4,6 +4,7 @@ from .build import DEFAULT_INDEX, DEFAULT_WEIGHTS, BuildError, BuildSummary, bui
 from .embed import DEFAULT_MODEL, EmbedderError, load_embedder
 from .engine import Index, Match, UnknownTrialError
 from .evaluate import evaluate_index
+from .fetch import FetchError, FetchQuery, fetch
 from .manifest import IndexFileError, Manifest
 from .records import Intervention, RecordError, Skipped, SourceError, Trial, read_records
 
@@ -14,6 +15,8 @@ __all__ = [
     "BuildError",
     "BuildSummary",
     "EmbedderError",
+    "FetchError",
+    "FetchQuery",
     "Index",
     "IndexFileError",
     "Intervention",
@@ -26,6 +29,7 @@ __all__ = [
     "UnknownTrialError",
     "build_index",
     "evaluate_index",
+    "fetch",
     "load_embedder",
     "read_records",
 ]

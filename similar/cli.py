@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 from importlib import resources
@@ -23,7 +24,10 @@ from . import (
     SourceError,
     UnknownTrialError,
     build_index,
+    FetchError,
+    FetchQuery,
     evaluate_index,
+    fetch,
 )
 
 EXAMPLES = """examples:
@@ -34,6 +38,8 @@ EXAMPLES = """examples:
   similar search "hepatocellular carcinoma sorafenib"
   similar info
   similar eval --set trialsim --labels ../shared/bench/labels.csv
+  similar fetch --condition "liver cirrhosis" --max 2000 --out trials.jsonl
+  similar fetch --condition "liver cirrhosis" --since 2026-01-01 --out updates.jsonl
 """
 
 USER_ERRORS = (BuildError, EmbedderError, IndexFileError, SourceError, UnknownTrialError, ValueError)
@@ -110,6 +116,17 @@ def make_parser() -> argparse.ArgumentParser:
         help="labels CSV: set,row,query_nct,candidate_nct,label (default: %(default)s)",
     )
     evaluate.add_argument("--weights", type=parse_weights, help="score with other field weights (no re-embedding)")
+
+    fetcher = command("fetch", "download studies from the ClinicalTrials.gov API v2 into a JSONL file (resumable)")
+    fetcher.add_argument("--condition", default="", help="condition or disease (query.cond)")
+    fetcher.add_argument("--intervention", default="", help="intervention or treatment (query.intr)")
+    fetcher.add_argument("--term", default="", help="other terms (query.term)")
+    fetcher.add_argument("--status", action="append", default=[], help="overall status, e.g. RECRUITING (repeatable)")
+    fetcher.add_argument("--phase", action="append", default=[], help="phase, e.g. PHASE2 (repeatable)")
+    fetcher.add_argument("--since", default="", help="last update posted on or after this date (YYYY-MM-DD)")
+    fetcher.add_argument("--max", type=int, default=None, dest="max_records", help="stop after this many studies")
+    fetcher.add_argument("--out", required=True, help="JSONL file to append to")
+    fetcher.add_argument("--api-url", default=None, help="API base URL (default: $SIMILAR_API_URL or the registry)")
     return parser
 
 
@@ -118,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         return COMMANDS[args.command](args)
-    except USER_ERRORS as error:
+    except (*USER_ERRORS, FetchError) as error:
         print(f"similar: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -246,7 +263,47 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": run_build, "related": run_related, "search": run_search, "info": run_info, "eval": run_eval}
+def run_fetch(args: argparse.Namespace) -> int:
+    if args.since and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.since):
+        raise ValueError(f"--since wants a date like 2026-01-01, got {args.since!r}")
+    query = FetchQuery(
+        condition=args.condition,
+        intervention=args.intervention,
+        term=args.term,
+        statuses=[s.upper() for s in args.status],
+        phases=[p.upper() for p in args.phase],
+        since=args.since,
+        max_records=args.max_records,
+    )
+    summary = fetch(query, args.out, url=args.api_url, progress=True)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "out": str(summary.path),
+                    "written": summary.written,
+                    "duplicates": summary.duplicates,
+                    "total": summary.total,
+                    "pages": summary.pages,
+                }
+            )
+        )
+    else:
+        print(
+            f"{summary.path}: {summary.written} studies written ({summary.duplicates} already there), "
+            f"{summary.total if summary.total is not None else 'unknown'} match, {summary.pages} pages"
+        )
+    return 0
+
+
+COMMANDS = {
+    "build": run_build,
+    "related": run_related,
+    "search": run_search,
+    "info": run_info,
+    "eval": run_eval,
+    "fetch": run_fetch,
+}
 
 
 def format_table(matches: list[Match], fields: Sequence[str]) -> str:
