@@ -5,8 +5,10 @@ from .embed import DEFAULT_MODEL, EmbedderError, load_embedder
 from .engine import Index, Match, UnknownTrialError
 from .evaluate import evaluate_index
 from .fetch import FetchError, FetchQuery, fetch
+from .filters import Filters
 from .manifest import IndexFileError, Manifest
 from .records import Intervention, RecordError, Skipped, SourceError, Trial, read_records
+from .update import UpdateSummary, remove_from_index, update_index
 
 __all__ = [
     "DEFAULT_INDEX",
@@ -17,6 +19,7 @@ __all__ = [
     "EmbedderError",
     "FetchError",
     "FetchQuery",
+    "Filters",
     "Index",
     "IndexFileError",
     "Intervention",
@@ -27,9 +30,12 @@ __all__ = [
     "SourceError",
     "Trial",
     "UnknownTrialError",
+    "UpdateSummary",
     "build_index",
     "evaluate_index",
     "fetch",
     "load_embedder",
     "read_records",
+    "remove_from_index",
+    "update_index",
 ]

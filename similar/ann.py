@@ -41,10 +41,20 @@ class AnnIndex:
     def delete(self, ids: np.ndarray) -> int:
         return int(self._index.remove_ids(np.asarray(ids, dtype=np.int64)))
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """(scores, ids), each (n_queries, k); missing neighbours have id -1."""
+    def search(self, queries: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(scores, ids), each (n_queries, k); missing neighbours have id -1. With `allowed`, only
+        those ids are considered, inside the search (a FAISS ID selector)."""
         k = max(1, min(k, self.count))
-        return self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if allowed is None:
+            return self._index.search(queries, k)
+        selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+        inner = faiss.downcast_index(self._index.index)
+        if isinstance(inner, faiss.IndexHNSW):
+            params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(inner.hnsw.efSearch, k))
+        else:
+            params = faiss.SearchParameters(sel=selector)
+        return self._index.search(queries, k, params=params)
 
     @property
     def count(self) -> int:

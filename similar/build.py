@@ -6,13 +6,13 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from .ann import AnnIndex
-from .embed import DEFAULT_MODEL, Embedder, load_embedder
+from .embed import DEFAULT_MODEL, HASHING_PREFIX, Embedder, load_embedder
 from .folder import current_generation, new_generation
 from .manifest import Manifest
 from .records import Skipped, Trial, nct_to_int, read_records
@@ -88,23 +88,10 @@ def build_index(
         raise BuildError(f"no readable trial records in {', '.join(paths)} ({len(skipped)} skipped)")
     trials.sort(key=lambda t: t.nct_id)
     embedder = embedder or load_embedder(model, bfloat16=bfloat16)
-    precision = "bfloat16" if bfloat16 and not model.startswith("hashing-") else "float32"
+    precision = precision_of(model, bfloat16)
 
-    texts = [field_texts(t) for t in trials]
-    hashes = [{name: text_hash(item[name]) for name in FIELDS} for item in texts]
-    cached, old_vectors = _cached_vectors(index_dir, embedder.name, precision)
-    todo = [
-        {name: (text if hashes[i][name] not in cached else "") for name, text in item.items()}
-        for i, item in enumerate(texts)
-    ]
-    vectors, present = embed_fields(todo, FIELDS, embedder, progress=progress)
-    reused = 0
-    for i, item in enumerate(texts):
-        for j, name in enumerate(FIELDS):
-            if item[name] and not present[i, j]:
-                vectors[i, j], present[i, j] = old_vectors[cached[hashes[i][name]]], True
-                reused += 1
-    embedded = int(sum(bool(text) for item in todo for text in item.values()))
+    embedded = embed_trials(trials, index_dir, embedder, precision, progress)
+    vectors, present, hashes = embedded.vectors, embedded.present, embedded.hashes
 
     ids = np.array([nct_to_int(t.nct_id) for t in trials], dtype=np.int64)
     ann = AnnIndex.create(len(FIELDS) * embedder.dimension, index_type)
@@ -127,10 +114,60 @@ def build_index(
         manifest.stamp_files(folder)
         manifest.write(folder)
         size = sum(p.stat().st_size for p in folder.iterdir())
-    logger.info("built %s: %d trials, %d field texts embedded, %d reused", index_dir, len(trials), embedded, reused)
-    return BuildSummary(
-        index_dir, len(trials), skipped, duplicates, embedded, reused, time.perf_counter() - started, size
+    logger.info(
+        "built %s: %d trials, %d field texts embedded, %d reused",
+        index_dir,
+        len(trials),
+        embedded.embedded,
+        embedded.reused,
     )
+    return BuildSummary(
+        index_dir,
+        len(trials),
+        skipped,
+        duplicates,
+        embedded.embedded,
+        embedded.reused,
+        time.perf_counter() - started,
+        size,
+    )
+
+
+@dataclass
+class Embedded:
+    """Field vectors of some trials, their mask and text hashes, and how many texts were embedded or reused."""
+
+    vectors: np.ndarray
+    present: np.ndarray
+    hashes: list[dict[str, str]]
+    embedded: int
+    reused: int
+
+
+def embed_trials(
+    trials: Sequence[Trial], index_dir: Path, embedder: Embedder, precision: str, progress: bool = False
+) -> Embedded:
+    """Embed each trial's field texts, reusing the vectors the current index already holds for the same texts."""
+    texts = [field_texts(t) for t in trials]
+    hashes = [{name: text_hash(item[name]) for name in FIELDS} for item in texts]
+    cached, old_vectors = _cached_vectors(index_dir, embedder.name, precision)
+    todo = [
+        {name: (text if hashes[i][name] not in cached else "") for name, text in item.items()}
+        for i, item in enumerate(texts)
+    ]
+    vectors, present = embed_fields(todo, FIELDS, embedder, progress=progress)
+    reused = 0
+    for i, item in enumerate(texts):
+        for j, name in enumerate(FIELDS):
+            if item[name] and not present[i, j]:
+                vectors[i, j], present[i, j] = old_vectors[cached[hashes[i][name]]], True
+                reused += 1
+    embedded = int(sum(bool(text) for item in todo for text in item.values()))
+    return Embedded(vectors, present, hashes, embedded, reused)
+
+
+def precision_of(model: str, bfloat16: bool) -> str:
+    return "bfloat16" if bfloat16 and not model.startswith(HASHING_PREFIX) else "float32"
 
 
 def _cached_vectors(index_dir: Path, model: str, precision: str) -> tuple[dict[str, tuple[int, int]], np.ndarray]:

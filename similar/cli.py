@@ -18,16 +18,19 @@ from . import (
     DEFAULT_MODEL,
     BuildError,
     EmbedderError,
+    FetchError,
+    FetchQuery,
+    Filters,
     Index,
     IndexFileError,
     Match,
     SourceError,
     UnknownTrialError,
     build_index,
-    FetchError,
-    FetchQuery,
     evaluate_index,
     fetch,
+    remove_from_index,
+    update_index,
 )
 
 EXAMPLES = """examples:
@@ -35,6 +38,9 @@ EXAMPLES = """examples:
   similar build AllPublicXML.zip studies.jsonl.gz export.csv
   similar related NCT00006164 -k 10
   similar related NCT00006164 --json
+  similar related NCT00006164 --status RECRUITING --phase PHASE2,PHASE3 --country "United States"
+  similar update new-records.jsonl
+  similar remove NCT00006164
   similar search "hepatocellular carcinoma sorafenib"
   similar info
   similar eval --set trialsim --labels ../shared/bench/labels.csv
@@ -101,10 +107,18 @@ def make_parser() -> argparse.ArgumentParser:
     related = command("related", "the trials most related to one or more NCT ids")
     related.add_argument("nct_ids", nargs="+", metavar="NCT")
     related.add_argument("-k", type=int, default=10, help="how many related trials (default 10)")
+    add_filter_options(related)
 
     search = command("search", "the trials closest to a free-text query")
     search.add_argument("text", nargs="+")
     search.add_argument("-k", type=int, default=10, help="how many trials (default 10)")
+    add_filter_options(search)
+
+    update = command("update", "add new records and replace changed ones (by last-update date), no full rebuild")
+    update.add_argument("paths", nargs="+", metavar="PATH")
+
+    remove = command("remove", "delete records from the index")
+    remove.add_argument("nct_ids", nargs="+", metavar="NCT")
 
     command("info", "what an index holds and how it was built")
 
@@ -128,6 +142,38 @@ def make_parser() -> argparse.ArgumentParser:
     fetcher.add_argument("--out", required=True, help="JSONL file to append to")
     fetcher.add_argument("--api-url", default=None, help="API base URL (default: $SIMILAR_API_URL or the registry)")
     return parser
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """Filters in the registry's spellings; each option repeats or takes a comma-separated list."""
+    group = parser.add_argument_group("filters (a value list matches any; different filters must all match)")
+    for option, help in (
+        ("--phase", "PHASE1, PHASE2, ..., EARLY_PHASE1, NA"),
+        ("--status", "RECRUITING, COMPLETED, ..."),
+        ("--study-type", "INTERVENTIONAL, OBSERVATIONAL, EXPANDED_ACCESS"),
+        ("--intervention-type", "DRUG, DEVICE, BIOLOGICAL, ..."),
+        ("--condition", "a MeSH term or text found in the conditions"),
+        ("--country", "a country of a trial site"),
+    ):
+        group.add_argument(option, action="append", default=[], help=help)
+    group.add_argument("--start-from", default="", help="started on or after YYYY[-MM[-DD]]")
+    group.add_argument("--start-to", default="", help="started on or before YYYY[-MM[-DD]]")
+
+
+def filters_of(args: argparse.Namespace) -> Filters:
+    def split(values: list[str]) -> list[str]:
+        return [v.strip() for value in values for v in value.split(",") if v.strip()]
+
+    return Filters(
+        phases=split(args.phase),
+        statuses=split(args.status),
+        study_types=split(args.study_type),
+        intervention_types=split(args.intervention_type),
+        conditions=split(args.condition),
+        countries=split(args.country),
+        start_from=args.start_from,
+        start_to=args.start_to,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -181,7 +227,8 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_related(args: argparse.Namespace) -> int:
     with Index.open(args.index) as index:
-        results = {nct: index.related(nct, k=args.k) for nct in args.nct_ids}
+        filters = filters_of(args)
+        results = {nct: index.related(nct, k=args.k, filters=filters) for nct in args.nct_ids}
         if args.json:
             print(
                 json.dumps(
@@ -199,7 +246,7 @@ def run_related(args: argparse.Namespace) -> int:
 def run_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
     with Index.open(args.index) as index:
-        matches = index.search(text, k=args.k)
+        matches = index.search(text, k=args.k, filters=filters_of(args))
         if args.json:
             print(json.dumps({"query": text, "results": [m.to_dict() for m in matches]}, indent=2))
         else:
@@ -296,6 +343,32 @@ def run_fetch(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_update(args: argparse.Namespace) -> int:
+    summary = update_index(args.paths, args.index, progress=True)
+    report = {
+        "index": str(summary.path),
+        "added": summary.added,
+        "replaced": summary.replaced,
+        "unchanged": summary.unchanged,
+        "skipped": len(summary.skipped),
+        "embedded": summary.embedded,
+        "trials": summary.count,
+        "seconds": round(summary.seconds, 2),
+    }
+    print(json.dumps(report) if args.json else ", ".join(f"{k} {v}" for k, v in report.items()))
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    try:
+        summary = remove_from_index(args.nct_ids, args.index)
+    except KeyError as error:
+        raise ValueError(error.args[0]) from None
+    report = {"index": str(summary.path), "removed": summary.removed, "trials": summary.count}
+    print(json.dumps(report) if args.json else ", ".join(f"{k} {v}" for k, v in report.items()))
+    return 0
+
+
 COMMANDS = {
     "build": run_build,
     "related": run_related,
@@ -303,6 +376,8 @@ COMMANDS = {
     "info": run_info,
     "eval": run_eval,
     "fetch": run_fetch,
+    "update": run_update,
+    "remove": run_remove,
 }
 
 

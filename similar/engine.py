@@ -13,6 +13,7 @@ import numpy as np
 from .ann import AnnIndex
 from .build import DEFAULT_INDEX
 from .embed import Embedder, load_embedder
+from .filters import Filters
 from .folder import current_generation
 from .manifest import IndexFileError, Manifest
 from .records import Trial, int_to_nct, nct_to_int
@@ -139,23 +140,24 @@ class Index:
         """The stored record of `nct_id`."""
         return self.store.trial(self._row(nct_id))
 
-    def related(self, nct_id: str, k: int = 10) -> list[Match]:
-        """The k trials most related to `nct_id`, best first, never `nct_id` itself."""
+    def related(self, nct_id: str, k: int = 10, filters: Filters | None = None) -> list[Match]:
+        """The k trials most related to `nct_id`, best first, never `nct_id` itself; only those
+        passing `filters` when given."""
         row = self._row(nct_id)
-        return self._search(self.vectors[row], self.present[row], k, exclude=nct_id)
+        return self._search(self.vectors[row], self.present[row], k, exclude=nct_id, filters=filters)
 
-    def related_to(self, trial: Trial, k: int = 10) -> list[Match]:
+    def related_to(self, trial: Trial, k: int = 10, filters: Filters | None = None) -> list[Match]:
         """The k trials most related to a record that need not be in the index (never itself)."""
         vectors, present = self._embed_trial(trial)
-        return self._search(vectors, present, k, exclude=trial.nct_id)
+        return self._search(vectors, present, k, exclude=trial.nct_id, filters=filters)
 
-    def search(self, text: str, k: int = 10) -> list[Match]:
+    def search(self, text: str, k: int = 10, filters: Filters | None = None) -> list[Match]:
         """The k trials closest to a free-text query, compared with every field."""
         if not text.strip():
             raise ValueError("empty search text")
         vector = self.embedder.encode([text])[0]
         vectors = np.repeat(vector[None, :], len(self.fields), axis=0)
-        return self._search(vectors, np.ones(len(self.fields), dtype=bool), k, exclude=None)
+        return self._search(vectors, np.ones(len(self.fields), dtype=bool), k, exclude=None, filters=filters)
 
     def score(self, query: str | Trial, candidates: Sequence[str]) -> list[Match]:
         """Scores of the given candidate NCT ids against the query, in the order given (rank 0)."""
@@ -177,11 +179,18 @@ class Index:
         vectors, present = embed_fields([field_texts(trial, self.fields)], self.fields, self.embedder)
         return vectors[0], present[0]
 
-    def _search(self, vectors: np.ndarray, present: np.ndarray, k: int, exclude: str | None) -> list[Match]:
+    def _search(
+        self, vectors: np.ndarray, present: np.ndarray, k: int, exclude: str | None, filters: Filters | None = None
+    ) -> list[Match]:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
+        allowed = None
+        if filters:
+            allowed = self.ids[self.store.matching_rows(filters)]
+            if len(allowed) == 0:
+                return []
         query = combine(vectors[None], present[None], self._weight_list)
-        _, ids = self.ann.search(query, k + 1)
+        _, ids = self.ann.search(query, k + 1, allowed)
         rows = [self._row_of_id[int(i)] for i in ids[0] if i >= 0 and int_to_nct(i) != exclude][:k]
         matches = sorted(
             self._matches(vectors, present, rows, ranks=[0] * len(rows)), key=lambda m: (-m.score, m.nct_id)

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .filters import FILTER_COLUMNS, Filters, filter_values
 from .records import Trial
 from .text import FIELDS
 
@@ -17,7 +18,8 @@ CREATE TABLE trials (
     title TEXT NOT NULL,
     last_update_date TEXT NOT NULL,
     record TEXT NOT NULL,
-    {", ".join(f"hash_{name} TEXT NOT NULL" for name in FIELDS)}
+    {", ".join(f"hash_{name} TEXT NOT NULL" for name in FIELDS)},
+    {", ".join(f"{column} TEXT NOT NULL" for column in FILTER_COLUMNS)}
 )
 """
 
@@ -62,6 +64,15 @@ class RecordStore:
         for row, nct_id, *hashes in self._db.execute(f"SELECT row, nct_id, {columns} FROM trials ORDER BY row"):
             yield row, nct_id, dict(zip(FIELDS, hashes, strict=True))
 
+    def matching_rows(self, filters: Filters) -> list[int]:
+        """Rows of the records that pass `filters`."""
+        where, params = filters.sql()
+        return [row for (row,) in self._db.execute(f"SELECT row FROM trials WHERE {where} ORDER BY row", params)]
+
+    def last_updates(self) -> dict[str, str]:
+        """NCT id -> last-update date of every record."""
+        return dict(self._db.execute("SELECT nct_id, last_update_date FROM trials"))
+
     def nct_ids(self) -> list[str]:
         return [nct for (nct,) in self._db.execute("SELECT nct_id FROM trials ORDER BY row")]
 
@@ -71,14 +82,44 @@ def write_store(path: Path, trials: Iterable[Trial], hashes: Iterable[dict[str, 
     db = sqlite3.connect(path)
     try:
         db.execute(_SCHEMA)
-        placeholders = ",".join("?" * (5 + len(FIELDS)))
-        db.executemany(
-            f"INSERT INTO trials VALUES ({placeholders})",
-            (
-                (row, t.nct_id, t.title, t.last_update_date, json.dumps(t.to_dict()), *(h[f] for f in FIELDS))
-                for row, (t, h) in enumerate(zip(trials, hashes, strict=True))
-            ),
-        )
+        _insert(db, 0, trials, hashes)
         db.commit()
     finally:
         db.close()
+
+
+def rewrite_store(path: Path, dropped_rows: list[int], incoming: list[Trial], hashes: list[dict[str, str]]) -> None:
+    """Change a copy of a store: delete `dropped_rows`, renumber the rest densely in order, append `incoming`."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("CREATE TEMP TABLE dropped (row INTEGER PRIMARY KEY)")
+        db.executemany("INSERT INTO dropped VALUES (?)", [(r,) for r in dropped_rows])
+        db.execute("DELETE FROM trials WHERE row IN (SELECT row FROM dropped)")
+        # Through negative numbers, so the primary key never collides while rows move down.
+        db.execute("UPDATE trials SET row = -1 - (row - (SELECT COUNT(*) FROM dropped WHERE dropped.row < trials.row))")
+        db.execute("UPDATE trials SET row = -1 - row")
+        (count,) = db.execute("SELECT COUNT(*) FROM trials").fetchone()
+        _insert(db, count, incoming, hashes)
+        db.commit()
+        db.execute("VACUUM")
+    finally:
+        db.close()
+
+
+def _insert(db: sqlite3.Connection, start: int, trials: Iterable[Trial], hashes: Iterable[dict[str, str]]) -> None:
+    placeholders = ",".join("?" * (5 + len(FIELDS) + len(FILTER_COLUMNS)))
+    db.executemany(
+        f"INSERT INTO trials VALUES ({placeholders})",
+        (
+            (
+                row,
+                t.nct_id,
+                t.title,
+                t.last_update_date,
+                json.dumps(t.to_dict()),
+                *(h[f] for f in FIELDS),
+                *filter_values(t),
+            )
+            for row, (t, h) in enumerate(zip(trials, hashes, strict=True), start)
+        ),
+    )
