@@ -90,11 +90,30 @@ class Index:
     ) -> Index:
         """Open the index at `path`. An index built with another model than `model` (or `embedder`) is refused."""
         path = Path(path)
-        folder = current_generation(path)
-        if folder is None:
-            if not path.exists():
-                raise IndexFileError(f"{path}: no index here; build one with `similar build PATH...`")
-            raise IndexFileError(f"{path}: not an index folder (no published {path / 'CURRENT'})")
+        for attempt in range(3):
+            folder = current_generation(path)
+            if folder is None:
+                if not path.exists():
+                    raise IndexFileError(f"{path}: no index here; build one with `similar build PATH...`")
+                raise IndexFileError(f"{path}: not an index folder (no published {path / 'CURRENT'})")
+            try:
+                return cls._open_generation(path, folder, model, embedder, weights, verify)
+            except (IndexFileError, OSError):
+                # A build published a newer generation and removed this one while we opened it: follow it.
+                if attempt == 2 or current_generation(path) == folder:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _open_generation(
+        cls,
+        path: Path,
+        folder: Path,
+        model: str | None,
+        embedder: Embedder | None,
+        weights: Mapping[str, float] | None,
+        verify: bool | None,
+    ) -> Index:
         manifest = Manifest.read(folder)
         wanted = embedder.name if embedder is not None else model
         if wanted is not None and wanted != manifest.model:

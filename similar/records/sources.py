@@ -111,11 +111,11 @@ def _read_zip(source: str, data: bytes) -> Iterator[Trial | Skipped]:
         return
     for info in sorted(archive.infolist(), key=lambda i: i.filename):
         member = info.filename
-        if info.is_dir() or PurePosixPath(member).name.startswith("."):
-            continue
         where = f"{source}:{member}"
         if member.startswith(("/", "\\")) or ".." in PurePosixPath(member.replace("\\", "/")).parts:
             yield Skipped(where, member, "unsafe path in archive, member ignored")
+            continue
+        if info.is_dir() or PurePosixPath(member).name.startswith("."):
             continue
         if info.file_size > MAX_MEMBER_BYTES:
             yield Skipped(where, member, f"member too large ({info.file_size} bytes)")
