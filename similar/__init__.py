@@ -1,7 +1,7 @@
 """similar: rank the related clinical trials of any ClinicalTrials.gov record."""
 
 from .build import DEFAULT_INDEX, DEFAULT_WEIGHTS, BuildError, BuildSummary, build_index
-from .embed import DEFAULT_MODEL, EmbedderError, load_embedder
+from .embed import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, EmbedderError, load_embedder
 from .engine import Index, Match, UnknownTrialError
 from .evaluate import evaluate_index
 from .fetch import FetchError, FetchQuery, fetch
@@ -12,6 +12,7 @@ from .update import UpdateSummary, remove_from_index, update_index
 
 __all__ = [
     "DEFAULT_INDEX",
+    "DEFAULT_MAX_TOKENS",
     "DEFAULT_MODEL",
     "DEFAULT_WEIGHTS",
     "BuildError",

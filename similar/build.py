@@ -12,7 +12,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .ann import AnnIndex
-from .embed import DEFAULT_MODEL, HASHING_PREFIX, Embedder, load_embedder
+from .embed import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, Embedder, load_embedder
 from .folder import current_generation, new_generation
 from .manifest import Manifest
 from .records import Skipped, Trial, nct_to_int, read_records
@@ -71,6 +71,7 @@ def build_index(
     weights: Mapping[str, float] | None = None,
     index_type: str = "flat",
     bfloat16: bool = True,
+    max_tokens: int | None = DEFAULT_MAX_TOKENS,
     progress: bool = False,
     embedder: Embedder | None = None,
 ) -> BuildSummary:
@@ -87,10 +88,9 @@ def build_index(
     if not trials:
         raise BuildError(f"no readable trial records in {', '.join(paths)} ({len(skipped)} skipped)")
     trials.sort(key=lambda t: t.nct_id)
-    embedder = embedder or load_embedder(model, bfloat16=bfloat16)
-    precision = precision_of(model, bfloat16)
+    embedder = embedder or load_embedder(model, bfloat16=bfloat16, max_tokens=max_tokens)
 
-    embedded = embed_trials(trials, index_dir, embedder, precision, progress)
+    embedded = embed_trials(trials, index_dir, embedder, progress)
     vectors, present, hashes = embedded.vectors, embedded.present, embedded.hashes
 
     ids = np.array([nct_to_int(t.nct_id) for t in trials], dtype=np.int64)
@@ -99,7 +99,8 @@ def build_index(
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
-        precision=precision,
+        precision=embedder.precision,
+        max_tokens=embedder.max_tokens,
         fields=list(FIELDS),
         weights=weights,
         index_type=index_type,
@@ -144,13 +145,11 @@ class Embedded:
     reused: int
 
 
-def embed_trials(
-    trials: Sequence[Trial], index_dir: Path, embedder: Embedder, precision: str, progress: bool = False
-) -> Embedded:
+def embed_trials(trials: Sequence[Trial], index_dir: Path, embedder: Embedder, progress: bool = False) -> Embedded:
     """Embed each trial's field texts, reusing the vectors the current index already holds for the same texts."""
     texts = [field_texts(t) for t in trials]
     hashes = [{name: text_hash(item[name]) for name in FIELDS} for item in texts]
-    cached, old_vectors = _cached_vectors(index_dir, embedder.name, precision)
+    cached, old_vectors = _cached_vectors(index_dir, embedder)
     todo = [
         {name: (text if hashes[i][name] not in cached else "") for name, text in item.items()}
         for i, item in enumerate(texts)
@@ -166,11 +165,7 @@ def embed_trials(
     return Embedded(vectors, present, hashes, embedded, reused)
 
 
-def precision_of(model: str, bfloat16: bool) -> str:
-    return "bfloat16" if bfloat16 and not model.startswith(HASHING_PREFIX) else "float32"
-
-
-def _cached_vectors(index_dir: Path, model: str, precision: str) -> tuple[dict[str, tuple[int, int]], np.ndarray]:
+def _cached_vectors(index_dir: Path, embedder: Embedder) -> tuple[dict[str, tuple[int, int]], np.ndarray]:
     """Where each field text's vector lies in the current index (by text hash), and those vectors
     (memory-mapped), when the current index was embedded the same way."""
     nothing: tuple[dict, np.ndarray] = ({}, np.zeros((0, len(FIELDS), 1), dtype=np.float32))
@@ -179,7 +174,8 @@ def _cached_vectors(index_dir: Path, model: str, precision: str) -> tuple[dict[s
         return nothing
     try:
         manifest = Manifest.read(folder)
-        if (manifest.model, manifest.precision, manifest.fields) != (model, precision, list(FIELDS)):
+        built_with = (manifest.model, manifest.precision, manifest.max_tokens, manifest.fields)
+        if built_with != (embedder.name, embedder.precision, embedder.max_tokens, list(FIELDS)):
             return nothing
         vectors, present = load_vectors(folder)
         store = RecordStore(folder / "records.sqlite")

@@ -15,6 +15,7 @@ from typing import Sequence
 
 from . import (
     DEFAULT_INDEX,
+    DEFAULT_MAX_TOKENS,
     DEFAULT_MODEL,
     BuildError,
     EmbedderError,
@@ -103,6 +104,12 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--weights", type=parse_weights, help="field weights, e.g. conditions=0.4,description=0.6")
     build.add_argument("--index-type", default="flat", choices=("flat", "hnsw"), help="FAISS index kind")
     build.add_argument("--fp32", action="store_true", help="embed in float32 instead of bfloat16")
+    build.add_argument(
+        "--max-tokens",
+        type=int,
+        default=DEFAULT_MAX_TOKENS,
+        help="cut each field text to this many tokens (default %(default)s; 0: the model's limit)",
+    )
 
     related = command("related", "the trials most related to one or more NCT ids")
     related.add_argument("nct_ids", nargs="+", metavar="NCT")
@@ -198,6 +205,7 @@ def run_build(args: argparse.Namespace) -> int:
         weights=args.weights,
         index_type=args.index_type,
         bfloat16=not args.fp32,
+        max_tokens=args.max_tokens or None,
         progress=True,
     )
     if args.json:
@@ -265,6 +273,7 @@ def run_info(args: argparse.Namespace) -> int:
             "model": manifest.model,
             "dimension": manifest.dimension,
             "precision": manifest.precision,
+            "max_tokens": manifest.max_tokens,
             "fields": manifest.fields,
             "weights": manifest.weights,
             "index_type": manifest.index_type,

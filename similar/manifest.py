@@ -27,6 +27,7 @@ class Manifest:
     weights: dict[str, float]
     index_type: str
     count: int
+    max_tokens: int | None = None
     sources: list[str] = field(default_factory=list)
     skipped: int = 0
     format_version: int = FORMAT_VERSION

@@ -19,7 +19,7 @@ import numpy as np
 
 from .ann import AnnIndex
 from .build import DEFAULT_INDEX, collect_trials, embed_trials
-from .embed import Embedder, load_embedder
+from .embed import Embedder, embedder_for
 from .folder import current_generation, new_generation
 from .manifest import IndexFileError, Manifest
 from .records import Skipped, Trial, nct_to_int
@@ -70,7 +70,7 @@ def update_index(
         skipped=skipped,
     )
     if fresh or changed:
-        embedder = embedder or load_embedder(manifest.model, bfloat16=manifest.precision == "bfloat16")
+        embedder = embedder or embedder_for(manifest.model, manifest.precision, manifest.max_tokens)
         summary.embedded = _apply(
             index_dir,
             folder,
@@ -131,7 +131,7 @@ def _apply(
     finally:
         store.close()
     keep = np.setdiff1d(np.arange(len(old_vectors)), np.asarray(dropped_rows, dtype=np.int64))
-    embedded = embed_trials(incoming, index_dir, embedder, manifest.precision, progress) if incoming else None
+    embedded = embed_trials(incoming, index_dir, embedder, progress) if incoming else None
     dimension = old_vectors.shape[2]
     new_vectors = embedded.vectors if embedded else np.zeros((0, len(FIELDS), dimension), np.float32)
     new_present = embedded.present if embedded else np.zeros((0, len(FIELDS)), bool)

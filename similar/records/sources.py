@@ -218,7 +218,10 @@ def _stream_jsonl(path: Path) -> Iterator[Trial | Skipped]:
 
 def _looks_like_csv(data: bytes) -> bool:
     first_line = data[:4096].split(b"\n", 1)[0].decode("utf-8", "replace")
-    return is_csv_header(next(csv.reader([first_line]), None))
+    try:
+        return is_csv_header(next(csv.reader([first_line]), None))
+    except csv.Error:
+        return False
 
 
 def _read_csv(source: str, data: bytes) -> Iterator[Trial | Skipped]:
