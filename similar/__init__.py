@@ -4,6 +4,7 @@ from .build import DEFAULT_INDEX, DEFAULT_WEIGHTS, BuildError, BuildSummary, bui
 from .embed import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, EmbedderError, load_embedder
 from .engine import Index, Match, UnknownTrialError
 from .evaluate import evaluate_index
+from .export import ExportSummary, write_all_related
 from .fetch import FetchError, FetchQuery, fetch
 from .filters import Filters
 from .manifest import IndexFileError, Manifest
@@ -18,6 +19,7 @@ __all__ = [
     "BuildError",
     "BuildSummary",
     "EmbedderError",
+    "ExportSummary",
     "FetchError",
     "FetchQuery",
     "Filters",
@@ -39,4 +41,5 @@ __all__ = [
     "read_records",
     "remove_from_index",
     "update_index",
+    "write_all_related",
 ]

@@ -69,7 +69,7 @@ def build_index(
     index_dir: str | Path = DEFAULT_INDEX,
     model: str = DEFAULT_MODEL,
     weights: Mapping[str, float] | None = None,
-    index_type: str = "flat",
+    index_type: str = "auto",
     bfloat16: bool = True,
     max_tokens: int | None = DEFAULT_MAX_TOKENS,
     progress: bool = False,
@@ -94,8 +94,11 @@ def build_index(
     vectors, present, hashes = embedded.vectors, embedded.present, embedded.hashes
 
     ids = np.array([nct_to_int(t.nct_id) for t in trials], dtype=np.int64)
-    ann = AnnIndex.create(len(FIELDS) * embedder.dimension, index_type)
-    ann.index(combine(vectors, present, [weights[f] for f in FIELDS]), ids)
+    combined = combine(vectors, present, [weights[f] for f in FIELDS])
+    ann = AnnIndex.create(len(FIELDS) * embedder.dimension, index_type, count=len(trials))
+    ann.index(combined, ids)
+    ann_info = ann.tune(combined)
+    del combined
     manifest = Manifest(
         model=embedder.name,
         dimension=embedder.dimension,
@@ -103,7 +106,8 @@ def build_index(
         max_tokens=embedder.max_tokens,
         fields=list(FIELDS),
         weights=weights,
-        index_type=index_type,
+        index_type=ann.kind,
+        ann=ann_info,
         count=len(trials),
         sources=paths,
         skipped=len(skipped),

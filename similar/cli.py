@@ -32,6 +32,7 @@ from . import (
     fetch,
     remove_from_index,
     update_index,
+    write_all_related,
 )
 
 EXAMPLES = """examples:
@@ -42,6 +43,7 @@ EXAMPLES = """examples:
   similar related NCT00006164 --status RECRUITING --phase PHASE2,PHASE3 --country "United States"
   similar update new-records.jsonl
   similar remove NCT00006164
+  similar related --all -k 10 --out related.jsonl
   similar search "hepatocellular carcinoma sorafenib"
   similar info
   similar eval --set trialsim --labels ../shared/bench/labels.csv
@@ -102,7 +104,12 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*", metavar="PATH", help="records (default: the bundled sample)")
     build.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model name or path")
     build.add_argument("--weights", type=parse_weights, help="field weights, e.g. conditions=0.4,description=0.6")
-    build.add_argument("--index-type", default="flat", choices=("flat", "hnsw"), help="FAISS index kind")
+    build.add_argument(
+        "--index-type",
+        default="auto",
+        choices=("auto", "flat", "hnsw"),
+        help="FAISS index: exact (flat) up to 200,000 trials, HNSW above, unless set (default auto)",
+    )
     build.add_argument("--fp32", action="store_true", help="embed in float32 instead of bfloat16")
     build.add_argument(
         "--max-tokens",
@@ -111,8 +118,10 @@ def make_parser() -> argparse.ArgumentParser:
         help="cut each field text to this many tokens (default %(default)s; 0: the model's limit)",
     )
 
-    related = command("related", "the trials most related to one or more NCT ids")
-    related.add_argument("nct_ids", nargs="+", metavar="NCT")
+    related = command("related", "the trials most related to one or more NCT ids (or --all of them)")
+    related.add_argument("nct_ids", nargs="*", metavar="NCT")
+    related.add_argument("--all", action="store_true", help="every trial of the index, as JSONL into --out")
+    related.add_argument("--out", help="with --all: the JSONL file to write (resumes where it stopped)")
     related.add_argument("-k", type=int, default=10, help="how many related trials (default 10)")
     add_filter_options(related)
 
@@ -234,6 +243,10 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_related(args: argparse.Namespace) -> int:
+    if args.all:
+        return run_related_all(args)
+    if not args.nct_ids:
+        raise ValueError("give one or more NCT ids, or --all --out FILE")
     with Index.open(args.index) as index:
         filters = filters_of(args)
         results = {nct: index.related(nct, k=args.k, filters=filters) for nct in args.nct_ids}
@@ -248,6 +261,25 @@ def run_related(args: argparse.Namespace) -> int:
         for nct, matches in results.items():
             print(f"Trials related to {nct}: {index.trial(nct).title}")
             print(format_table(matches, index.fields))
+    return 0
+
+
+def run_related_all(args: argparse.Namespace) -> int:
+    if not args.out or args.nct_ids:
+        raise ValueError("--all takes no NCT ids and needs --out FILE")
+    if filters_of(args):
+        raise ValueError("--all does not take filters")
+    with Index.open(args.index) as index:
+        summary = write_all_related(index, args.out, k=args.k, progress=True)
+    rate = summary.written / summary.seconds if summary.seconds else 0.0
+    report = {
+        "out": str(summary.path),
+        "written": summary.written,
+        "already_done": summary.already_done,
+        "seconds": round(summary.seconds, 2),
+        "trials_per_second": round(rate, 1),
+    }
+    print(json.dumps(report) if args.json else ", ".join(f"{k} {v}" for k, v in report.items()))
     return 0
 
 
@@ -277,6 +309,7 @@ def run_info(args: argparse.Namespace) -> int:
             "fields": manifest.fields,
             "weights": manifest.weights,
             "index_type": manifest.index_type,
+            "ann": manifest.ann,
             "sources": manifest.sources,
             "skipped": manifest.skipped,
             "built_at": manifest.built_at,

@@ -199,25 +199,42 @@ class Index:
         vectors, present = embed_fields([field_texts(trial, self.fields)], self.fields, self.embedder)
         return vectors[0], present[0]
 
+    def related_batch(self, nct_ids: Sequence[str], k: int = 10) -> list[list[Match]]:
+        """`related` for many trials at once: one FAISS search for the whole batch."""
+        rows = np.array([self._row(n) for n in nct_ids], dtype=np.int64)
+        return self._search_many(np.asarray(self.vectors[rows]), self.present[rows], k, list(nct_ids))
+
     def _search(
         self, vectors: np.ndarray, present: np.ndarray, k: int, exclude: str | None, filters: Filters | None = None
     ) -> list[Match]:
+        return self._search_many(vectors[None], present[None], k, [exclude], filters)[0]
+
+    def _search_many(
+        self,
+        vectors: np.ndarray,
+        present: np.ndarray,
+        k: int,
+        excludes: Sequence[str | None],
+        filters: Filters | None = None,
+    ) -> list[list[Match]]:
         if k < 1:
             raise ValueError(f"k must be at least 1, got {k}")
         allowed = None
         if filters:
             allowed = self.ids[self.store.matching_rows(filters)]
             if len(allowed) == 0:
-                return []
-        query = combine(vectors[None], present[None], self._weight_list)
-        _, ids = self.ann.search(query, k + 1, allowed)
-        rows = [self._row_of_id[int(i)] for i in ids[0] if i >= 0 and int_to_nct(i) != exclude][:k]
-        matches = sorted(
-            self._matches(vectors, present, rows, ranks=[0] * len(rows)), key=lambda m: (-m.score, m.nct_id)
-        )  # ties broken by NCT id, never by index order
-        for rank, match in enumerate(matches, 1):
-            match.rank = rank
-        return matches
+                return [[] for _ in excludes]
+        _, found = self.ann.search(combine(vectors, present, self._weight_list), k + 1, allowed)
+        results = []
+        for n, exclude in enumerate(excludes):
+            rows = [self._row_of_id[int(i)] for i in found[n] if i >= 0 and int_to_nct(i) != exclude][:k]
+            matches = sorted(
+                self._matches(vectors[n], present[n], rows, ranks=[0] * len(rows)), key=lambda m: (-m.score, m.nct_id)
+            )  # ties broken by NCT id, never by index order
+            for rank, match in enumerate(matches, 1):
+                match.rank = rank
+            results.append(matches)
+        return results
 
     def _matches(self, vectors: np.ndarray, present: np.ndarray, rows: Sequence[int], ranks) -> list[Match]:
         """Exact combined and per-field scores of `rows` against the query, recomputed from the field vectors."""

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
+from .jsonl import keys_and_repair
 from .records.model import PHASES, STATUSES
 
 logger = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def fetch(
     state_path = out.with_name(out.name + ".fetch.json")
     state = _load_state(state_path)
     token = state.get("next_page_token") if state.get("params") == params else None
-    seen = _ids_in(out)
+    seen = keys_and_repair(out, lambda study: study["protocolSection"]["identificationModule"]["nctId"])
     written = duplicates = pages = 0
     total = state.get("total")
     if state.get("params") == params and state.get("done"):
@@ -184,24 +185,6 @@ def _nct_id(study: dict) -> str:
         return study["protocolSection"]["identificationModule"]["nctId"]
     except (KeyError, TypeError):
         raise FetchError("the API returned a study without an NCT id") from None
-
-
-def _ids_in(path: Path) -> set[str]:
-    """NCT ids already written to `path`; a last line cut by a kill is dropped from the file."""
-    if not path.exists():
-        return set()
-    ids, keep = set(), 0
-    with open(path, "rb") as handle:
-        for line in handle:
-            try:
-                ids.add(_nct_id(json.loads(line)))
-            except (ValueError, FetchError):
-                break
-            keep += len(line)
-    if keep != path.stat().st_size:
-        with open(path, "r+b") as handle:
-            handle.truncate(keep)
-    return ids
 
 
 def _load_state(path: Path) -> dict:

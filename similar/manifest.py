@@ -28,6 +28,7 @@ class Manifest:
     index_type: str
     count: int
     max_tokens: int | None = None
+    ann: dict = field(default_factory=dict)  # the FAISS index chosen and its measured recall against exact search
     sources: list[str] = field(default_factory=list)
     skipped: int = 0
     format_version: int = FORMAT_VERSION
