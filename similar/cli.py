@@ -40,6 +40,7 @@ EXAMPLES = """examples:
   similar build AllPublicXML.zip studies.jsonl.gz export.csv
   similar related NCT00006164 -k 10
   similar related NCT00006164 --json
+  similar related NCT00006164 --explain
   similar related NCT00006164 --status RECRUITING --phase PHASE2,PHASE3 --country "United States"
   similar update new-records.jsonl
   similar remove NCT00006164
@@ -120,6 +121,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     related = command("related", "the trials most related to one or more NCT ids (or --all of them)")
     related.add_argument("nct_ids", nargs="*", metavar="NCT")
+    related.add_argument("--explain", action="store_true", help="say what each match shares with the query")
     related.add_argument("--all", action="store_true", help="every trial of the index, as JSONL into --out")
     related.add_argument("--out", help="with --all: the JSONL file to write (resumes where it stopped)")
     related.add_argument("-k", type=int, default=10, help="how many related trials (default 10)")
@@ -250,6 +252,8 @@ def run_related(args: argparse.Namespace) -> int:
     with Index.open(args.index) as index:
         filters = filters_of(args)
         results = {nct: index.related(nct, k=args.k, filters=filters) for nct in args.nct_ids}
+        if args.explain:
+            results = {nct: index.explain(nct, matches) for nct, matches in results.items()}
         if args.json:
             print(
                 json.dumps(
@@ -435,6 +439,8 @@ def format_table(matches: list[Match], fields: Sequence[str]) -> str:
         scores = "  ".join("    -" if m.field_scores.get(f) is None else f"{m.field_scores[f]:5.2f}" for f in fields)
         line = f"{m.rank:>3}  {m.nct_id:<11}  {m.score:5.3f}  {scores}  {m.title}"
         lines.append(line if len(line) <= columns else line[: columns - 1] + "…")
+        if m.why is not None:
+            lines.append(f"{'':>5}why: {m.why.summary()}")
     return "\n".join(lines)
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from .ann import AnnIndex
 from .build import DEFAULT_INDEX
 from .embed import Embedder, embedder_for
+from .explain import Explanation, explain
 from .filters import Filters
 from .folder import current_generation
 from .manifest import IndexFileError, Manifest
@@ -43,15 +44,17 @@ class Match:
     score: float
     rank: int
     field_scores: dict[str, float | None] = field(default_factory=dict)
+    why: Explanation | None = None  # filled by `Index.explain`
 
     def to_dict(self) -> dict:
+        explained = {"why": self.why.to_dict()} if self.why is not None else {}
         return {
             "rank": self.rank,
             "nct_id": self.nct_id,
             "title": self.title,
             "score": round(self.score, 6),
             "field_scores": {k: (None if v is None else round(v, 6)) for k, v in self.field_scores.items()},
-        }
+        } | explained
 
 
 class Index:
@@ -188,6 +191,13 @@ class Index:
             vectors, present = self.vectors[row], self.present[row]
         rows = [self._row(nct) for nct in candidates]
         return self._matches(vectors, present, rows, ranks=[0] * len(rows))
+
+    def explain(self, query: str | Trial, matches: Sequence[Match]) -> list[Match]:
+        """Fill each match's `why`: the conditions, interventions, MeSH terms and design it shares with the query."""
+        trial = query if isinstance(query, Trial) else self.trial(query)
+        for match in matches:
+            match.why = explain(trial, self.trial(match.nct_id))
+        return list(matches)
 
     def _row(self, nct_id: str) -> int:
         try:

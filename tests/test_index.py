@@ -156,3 +156,23 @@ def test_a_build_failing_midway_leaves_the_old_index_unchanged(tmp_path, shared,
     assert after == before
     with Index.open(path) as index:
         assert [m.nct_id for m in index.related("NCT03418623", k=5)] == answer
+
+
+def test_explanations_list_only_what_both_records_carry(hashing_index, capsys):
+    from similar.cli import main
+
+    query = hashing_index.trial("NCT00000409")
+    matches = hashing_index.explain(query.nct_id, hashing_index.related(query.nct_id, k=10))
+    assert any(m.why.conditions or m.why.condition_mesh for m in matches)
+    for match in matches:
+        other = hashing_index.trial(match.nct_id)
+        for term in match.why.conditions:
+            assert term.lower() in {c.lower() for c in query.conditions} & {c.lower() for c in other.conditions}
+        for term in match.why.intervention_mesh:
+            assert term.lower() in {c.lower() for c in other.intervention_mesh}
+        assert set(match.why.phases) <= set(query.phases) & set(other.phases)
+    code = main(
+        ["related", query.nct_id, "-k", "3", "--explain", "--json", "--index", str(hashing_index.folder.parent)]
+    )
+    (answer,) = json.loads(capsys.readouterr().out)
+    assert code == 0 and all("why" in result for result in answer["results"])
