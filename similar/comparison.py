@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
+
 from .engine import Index
 from .evaluate import (
     RERANK_METRICS,
     RETRIEVAL_METRICS,
+    LabelledRow,
     Result,
     load_labels,
     random_rerank,
@@ -18,7 +21,7 @@ from .evaluate import (
     scorable,
     top_ids,
 )
-from .lexical import Bm25Scorer, TfidfScorer
+from .lexical import Bm25Scorer, TfidfScorer, mesh_agreement
 
 
 @dataclass
@@ -74,6 +77,36 @@ def compare(
                         retrieval(name, rows, lambda q, d, ix=index: [m.nct_id for m in ix.related(q, d)]),
                     )
                 )
+        table += hybrid_rows(base, rows, next(s for s in lexical.values() if isinstance(s, TfidfScorer)))
+    return table
+
+
+def hybrid_rows(index: Index, rows: Sequence[LabelledRow], tfidf: TfidfScorer, pool: int = 100) -> list[Row]:
+    """The engine's score fused with TF-IDF, and with agreement on MeSH terms. For retrieval, the union of
+    the engine's and TF-IDF's top `pool` is re-scored."""
+
+    def dense(query: str, candidates: Sequence[str]) -> np.ndarray:
+        return np.array([m.score for m in index.score(query, candidates)])
+
+    def mesh(query: str, candidates: Sequence[str]) -> np.ndarray:
+        trial = index.trial(query)
+        return np.array([mesh_agreement(trial, index.trial(c)) for c in candidates])
+
+    methods = {
+        "similar + TF-IDF (1:1 sum)": lambda q, c: 0.5 * dense(q, c) + 0.5 * tfidf.score(q, c),
+        "similar + MeSH agreement (+0.2 Jaccard)": lambda q, c: dense(q, c) + 0.2 * mesh(q, c),
+    }
+    table = []
+    for name, scorer in methods.items():
+
+        def retriever(query: str, depth: int, score=scorer) -> list[str]:
+            lexical = top_ids(tfidf.scores_all(query), tfidf.nct_ids, query, pool)
+            candidates = list(dict.fromkeys([m.nct_id for m in index.related(query, pool)] + lexical))
+            scores = score(query, candidates)
+            order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i]))
+            return [candidates[i] for i in order[:depth]]
+
+        table.append(Row(rerank(name, rows, scorer), retrieval(name, rows, retriever)))
     return table
 
 

@@ -18,6 +18,13 @@ def record_text(trial: Trial) -> str:
     return "\n".join(filter(None, [full_text(trial), trial.eligibility_criteria, "; ".join(trial.primary_outcomes)]))
 
 
+def mesh_agreement(left: Trial, right: Trial) -> float:
+    """Jaccard overlap of the condition and intervention MeSH terms of two records (0 when neither has any)."""
+    a = {t.casefold() for t in [*left.condition_mesh, *left.intervention_mesh]}
+    b = {t.casefold() for t in [*right.condition_mesh, *right.intervention_mesh]}
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
 class TfidfScorer:
     """Cosine of TF-IDF vectors (English stop words, sublinear tf) fitted on a corpus of trials."""
 
