@@ -17,9 +17,36 @@ from pathlib import Path
 
 from similar import Index, build_index
 from similar.comparison import compare, lexical_scorers, markdown_table
+from similar.evaluate import load_labels, rerank, scorable
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("trialsim", "secret_val", "secret_test")
+
+
+def precision_check(args: argparse.Namespace, labels: Path) -> str:
+    """The default embedding path (bfloat16, 128 tokens) against float32 at the model's 256 tokens, re-rank."""
+    reference = args.index.with_name(args.index.name + "-fp32-256")
+    build_index([args.shared / "bench" / "records.zip"], reference, bfloat16=False, max_tokens=None, progress=True)
+    lines = [
+        "### Embedding precision check (re-rank nDCG@5 / P@1, same rows)",
+        "",
+        "| set | rows | similar: bfloat16, 128 tokens | similar: float32, 256 tokens | difference |",
+        "|---" * 5 + "|",
+    ]
+    for set_name in args.sets:
+        results = []
+        for path in (args.index, reference):
+            with Index.open(path) as index:
+                rows = scorable(load_labels(labels, set_name), index.__contains__)
+                results.append(rerank("x", rows, lambda q, c, ix=index: [m.score for m in ix.score(q, c)]))
+        if not results[0].rows:
+            continue
+        fast, slow = (r.metrics for r in results)
+        lines.append(
+            f"| {set_name} | {results[0].rows} | {fast['nDCG@5']:.3f} / {fast['P@1']:.3f} | "
+            f"{slow['nDCG@5']:.3f} / {slow['P@1']:.3f} | {fast['nDCG@5'] - slow['nDCG@5']:+.3f} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -30,6 +57,11 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=None, help="score only the first N rows of each set")
     parser.add_argument("--no-corpus", action="store_true", help="index only the benchmark records (faster)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument(
+        "--no-reference",
+        action="store_true",
+        help="skip the float32, 256-token reference index of the benchmark records",
+    )
     args = parser.parse_args()
 
     sources = [args.shared / "bench" / "records.zip"]
@@ -58,6 +90,9 @@ def main() -> int:
             }
             for row in table
         ]
+    if not args.no_reference:
+        sections.append(precision_check(args, labels))
+        print(sections[-1] + "\n")
     corpus = "the benchmark records" + ("" if args.no_corpus else " + ctgov-xml-6786.zip")
     header = (
         f"# Related-trial quality ({date.today().isoformat()})\n\n"
