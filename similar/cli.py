@@ -196,6 +196,8 @@ def filters_of(args: argparse.Namespace) -> Filters:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    # The model loader's own weight-loading bar is noise on a query; builds keep their embedding bar.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         return COMMANDS[args.command](args)
