@@ -20,8 +20,7 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-from similar import build_index, remove_from_index, update_index
-from similar.cli import bundled_sample
+from similar import build_index, bundled_sample, remove_from_index, update_index
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,6 +1,6 @@
 """similar: rank the related clinical trials of any ClinicalTrials.gov record."""
 
-from .build import DEFAULT_INDEX, DEFAULT_WEIGHTS, BuildError, BuildSummary, build_index
+from .build import DEFAULT_INDEX, DEFAULT_WEIGHTS, BuildError, BuildSummary, build_index, bundled_sample
 from .embed import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, EmbedderError, load_embedder
 from .engine import Index, Match, UnknownTrialError
 from .evaluate import evaluate_index
@@ -35,6 +35,7 @@ __all__ = [
     "UnknownTrialError",
     "UpdateSummary",
     "build_index",
+    "bundled_sample",
     "evaluate_index",
     "fetch",
     "load_embedder",

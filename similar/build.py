@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -23,6 +24,13 @@ from .vectors import combine, embed_fields, load_vectors, normalize_weights, sav
 logger = logging.getLogger(__name__)
 
 DEFAULT_INDEX = Path("index") / "default"
+
+
+def bundled_sample() -> Path:
+    """The 1,500 real records shipped with the package (see similar/data/README.md): the default corpus."""
+    return Path(str(resources.files("similar") / "data" / "ctgov-sample-1500.zip"))
+
+
 # Equal thirds: on TrialSim (the only labelled set with scorable rows to choose on) every weighting in a
 # 0.1-step grid lands within 0.007 nDCG@5 of the others over 21 rows, so no tilt is supported; see README.
 DEFAULT_WEIGHTS = {"conditions": 1 / 3, "interventions": 1 / 3, "description": 1 / 3}

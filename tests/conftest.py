@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from similar import Index, build_index
-from similar.cli import bundled_sample
+from similar import Index, build_index, bundled_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SIMILAR_SHARED", ROOT.parent / "shared"))
