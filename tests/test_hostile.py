@@ -67,7 +67,7 @@ PATHS = [
 
 @SETTINGS
 @given(path=st.sampled_from(PATHS), value=json_values)
-def test_api_v2_fields_of_the_wrong_type(tmp_path, path, value):
+def test_api_v2_fields_of_the_wrong_type(shared, tmp_path, path, value):
     study = json.loads(json.dumps(REAL_STUDY))
     node = study
     for key in path[:-1]:
@@ -91,7 +91,7 @@ def test_arbitrary_bytes_in_every_format(tmp_path, data, head):
 
 @SETTINGS
 @given(text=st.text(max_size=300), cut=st.integers(min_value=0, max_value=6000), junk=st.binary(min_size=1, max_size=8))
-def test_truncated_and_corrupted_real_xml(tmp_path, text, cut, junk):
+def test_truncated_and_corrupted_real_xml(shared, tmp_path, text, cut, junk):
     with zipfile.ZipFile(REAL_XML) as archive:
         name = sorted(archive.namelist())[0]
         data = archive.read(name)
@@ -117,7 +117,7 @@ def test_deep_nesting(tmp_path, depth):
     assert all(isinstance(r, Skipped) for r in read_all(xml))
 
 
-def test_huge_fields_and_invalid_utf8(tmp_path):
+def test_huge_fields_and_invalid_utf8(shared, tmp_path):
     study = json.loads(json.dumps(REAL_STUDY))
     study["protocolSection"]["descriptionModule"]["briefSummary"] = "cirrhosis " * 2_000_000
     big = tmp_path / "big.json"
@@ -169,7 +169,7 @@ def unsafe(name: str) -> bool:
 
 @SETTINGS
 @given(names=st.lists(st.sampled_from(HOSTILE_NAMES), min_size=1, max_size=5, unique=True))
-def test_archive_members_with_hostile_paths(tmp_path, names):
+def test_archive_members_with_hostile_paths(shared, tmp_path, names):
     payload = json.dumps(REAL_STUDY).encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
