@@ -1,6 +1,14 @@
 """similar: rank the related clinical trials of any ClinicalTrials.gov record."""
 
-from .build import DEFAULT_INDEX, DEFAULT_WEIGHTS, BuildError, BuildSummary, build_index, bundled_sample
+from .build import (
+    DEFAULT_INDEX,
+    DEFAULT_LEXICAL_WEIGHT,
+    DEFAULT_WEIGHTS,
+    BuildError,
+    BuildSummary,
+    build_index,
+    bundled_sample,
+)
 from .embed import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, EmbedderError, load_embedder
 from .engine import Index, Match, UnknownTrialError
 from .evaluate import evaluate_index
@@ -13,6 +21,7 @@ from .update import UpdateSummary, remove_from_index, update_index
 
 __all__ = [
     "DEFAULT_INDEX",
+    "DEFAULT_LEXICAL_WEIGHT",
     "DEFAULT_MAX_TOKENS",
     "DEFAULT_MODEL",
     "DEFAULT_WEIGHTS",

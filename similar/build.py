@@ -19,6 +19,7 @@ from .manifest import Manifest
 from .records import Skipped, Trial, nct_to_int, read_records
 from .store import RecordStore, write_store
 from .text import FIELDS, field_texts, text_hash
+from .tfidf import TfidfIndex
 from .vectors import combine, embed_fields, load_vectors, normalize_weights, save_vectors
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ def bundled_sample() -> Path:
 # Equal thirds: on TrialSim (the only labelled set with scorable rows to choose on) every weighting in a
 # 0.1-step grid lands within 0.007 nDCG@5 of the others over 21 rows, so no tilt is supported; see README.
 DEFAULT_WEIGHTS = {"conditions": 1 / 3, "interventions": 1 / 3, "description": 1 / 3}
+# Share of the whole-record TF-IDF cosine in the score, chosen on TrialSim (see README "Quality").
+DEFAULT_LEXICAL_WEIGHT = 0.5
 
 
 class BuildError(Exception):
@@ -77,6 +80,7 @@ def build_index(
     index_dir: str | Path = DEFAULT_INDEX,
     model: str = DEFAULT_MODEL,
     weights: Mapping[str, float] | None = None,
+    lexical_weight: float = DEFAULT_LEXICAL_WEIGHT,
     index_type: str = "auto",
     bfloat16: bool = True,
     max_tokens: int | None = DEFAULT_MAX_TOKENS,
@@ -92,6 +96,8 @@ def build_index(
     paths = [str(p) for p in paths]
     index_dir = Path(index_dir)
     weights = normalize_weights(weights or DEFAULT_WEIGHTS, FIELDS)
+    if not 0.0 <= lexical_weight <= 1.0:
+        raise ValueError(f"lexical weight must lie in [0, 1], got {lexical_weight}")
     trials, skipped, duplicates = collect_trials(paths, progress)
     if not trials:
         raise BuildError(f"no readable trial records in {', '.join(paths)} ({len(skipped)} skipped)")
@@ -115,6 +121,7 @@ def build_index(
         fields=list(FIELDS),
         weights=weights,
         index_type=ann.kind,
+        lexical_weight=lexical_weight,
         ann=ann_info,
         count=len(trials),
         sources=paths,
@@ -124,6 +131,7 @@ def build_index(
         write_store(folder / "records.sqlite", trials, hashes)
         save_vectors(folder, vectors, present)
         ann.save(folder / "faiss.index")
+        TfidfIndex.fit(trials).save(folder)
         manifest.stamp_files(folder)
         manifest.write(folder)
         size = sum(p.stat().st_size for p in folder.iterdir())

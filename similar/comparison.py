@@ -42,12 +42,14 @@ def lexical_scorers(index: Index) -> dict[str, TfidfScorer | Bm25Scorer]:
     return {"TF-IDF, whole record": TfidfScorer(trials), "BM25, whole record": Bm25Scorer(trials)}
 
 
-def engine_variants(fields: Sequence[str]) -> dict[str, dict[str, float] | None]:
-    """The engine restricted to each single field, then with its own weights (None)."""
-    variants: dict[str, dict[str, float] | None] = {
-        f"similar, {name} only": {f: float(f == name) for f in fields} for name in fields
+def engine_variants(fields: Sequence[str]) -> dict[str, tuple[dict[str, float] | None, float | None]]:
+    """(field weights, lexical weight) of the engine restricted to each single field and to its dense
+    score, then of the engine as built (None: the index's own)."""
+    variants: dict[str, tuple[dict[str, float] | None, float | None]] = {
+        f"similar, {name} only": ({f: float(f == name) for f in fields}, 0.0) for name in fields
     }
-    variants["similar"] = None
+    variants["similar, dense only (no TF-IDF)"] = (None, 0.0)
+    variants["similar"] = (None, None)
     return variants
 
 
@@ -69,45 +71,36 @@ def compare(
                 return top_ids(s.scores_all(query), s.nct_ids, query, depth)
 
             table.append(Row(rerank(name, rows, scorer.score), retrieval(name, rows, retriever)))
-        for name, weights in engine_variants(base.fields).items():
-            with Index.open(index_path, weights=weights, embedder=base.embedder) as index:
+        for name, (weights, lexical_weight) in engine_variants(base.fields).items():
+            with Index.open(
+                index_path, weights=weights, lexical_weight=lexical_weight, embedder=base.embedder
+            ) as index:
                 table.append(
                     Row(
                         rerank(name, rows, lambda q, c, ix=index: [m.score for m in ix.score(q, c)]),
                         retrieval(name, rows, lambda q, d, ix=index: [m.nct_id for m in ix.related(q, d)]),
                     )
                 )
-        table += hybrid_rows(base, rows, next(s for s in lexical.values() if isinstance(s, TfidfScorer)))
+        table += mesh_rows(base, rows)
     return table
 
 
-def hybrid_rows(index: Index, rows: Sequence[LabelledRow], tfidf: TfidfScorer, pool: int = 100) -> list[Row]:
-    """The engine's score fused with TF-IDF, and with agreement on MeSH terms. For retrieval, the union of
-    the engine's and TF-IDF's top `pool` is re-scored."""
+def mesh_rows(index: Index, rows: Sequence[LabelledRow], pool: int = 100) -> list[Row]:
+    """The engine's score plus agreement on MeSH terms (Jaccard); retrieval re-scores its top `pool`."""
 
-    def dense(query: str, candidates: Sequence[str]) -> np.ndarray:
-        return np.array([m.score for m in index.score(query, candidates)])
-
-    def mesh(query: str, candidates: Sequence[str]) -> np.ndarray:
+    def scorer(query: str, candidates: Sequence[str]) -> np.ndarray:
         trial = index.trial(query)
-        return np.array([mesh_agreement(trial, index.trial(c)) for c in candidates])
+        dense = np.array([m.score for m in index.score(query, candidates)])
+        return dense + 0.2 * np.array([mesh_agreement(trial, index.trial(c)) for c in candidates])
 
-    methods = {
-        "similar + TF-IDF (1:1 sum)": lambda q, c: 0.5 * dense(q, c) + 0.5 * tfidf.score(q, c),
-        "similar + MeSH agreement (+0.2 Jaccard)": lambda q, c: dense(q, c) + 0.2 * mesh(q, c),
-    }
-    table = []
-    for name, scorer in methods.items():
+    def retriever(query: str, depth: int) -> list[str]:
+        candidates = [m.nct_id for m in index.related(query, pool)]
+        scores = scorer(query, candidates)
+        order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i]))
+        return [candidates[i] for i in order[:depth]]
 
-        def retriever(query: str, depth: int, score=scorer) -> list[str]:
-            lexical = top_ids(tfidf.scores_all(query), tfidf.nct_ids, query, pool)
-            candidates = list(dict.fromkeys([m.nct_id for m in index.related(query, pool)] + lexical))
-            scores = score(query, candidates)
-            order = sorted(range(len(candidates)), key=lambda i: (-scores[i], candidates[i]))
-            return [candidates[i] for i in order[:depth]]
-
-        table.append(Row(rerank(name, rows, scorer), retrieval(name, rows, retriever)))
-    return table
+    name = "similar + MeSH agreement (+0.2 Jaccard)"
+    return [Row(rerank(name, rows, scorer), retrieval(name, rows, retriever))]
 
 
 def markdown_table(set_name: str, table: Sequence[Row]) -> str:

@@ -10,12 +10,7 @@ from typing import Sequence
 import numpy as np
 
 from .records import Trial
-from .text import full_text
-
-
-def record_text(trial: Trial) -> str:
-    """Everything a reader sees in a record: the embedded fields, eligibility criteria and primary outcomes."""
-    return "\n".join(filter(None, [full_text(trial), trial.eligibility_criteria, "; ".join(trial.primary_outcomes)]))
+from .tfidf import TfidfIndex, record_text
 
 
 def mesh_agreement(left: Trial, right: Trial) -> float:
@@ -29,20 +24,17 @@ class TfidfScorer:
     """Cosine of TF-IDF vectors (English stop words, sublinear tf) fitted on a corpus of trials."""
 
     def __init__(self, trials: Sequence[Trial]) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.nct_ids = [t.nct_id for t in trials]
         self._row = {nct: i for i, nct in enumerate(self.nct_ids)}
-        self._vectorizer = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
-        self.matrix = self._vectorizer.fit_transform([record_text(t) for t in trials]).tocsr()
+        self.index = TfidfIndex.fit(trials)
 
     def score(self, query: str, candidates: Sequence[str]) -> np.ndarray:
-        rows = [self._row[c] for c in candidates]
-        return (self.matrix[rows] @ self.matrix[self._row[query]].T).toarray().ravel()
+        query_vector = self.index.matrix[self._row[query]]
+        return self.index.cosines(query_vector, np.array([self._row[c] for c in candidates]))
 
     def scores_all(self, query: str) -> np.ndarray:
         """Scores of every trial of the corpus against `query`, in corpus order."""
-        return (self.matrix @ self.matrix[self._row[query]].T).toarray().ravel()
+        return self.index.cosines(self.index.matrix[self._row[query]])
 
 
 class Bm25Scorer:

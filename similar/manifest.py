@@ -28,6 +28,7 @@ class Manifest:
     index_type: str
     count: int
     max_tokens: int | None = None
+    lexical_weight: float = 0.0  # share of the TF-IDF cosine in the score; the rest is the dense score
     ann: dict = field(default_factory=dict)  # the FAISS index chosen and its measured recall against exact search
     sources: list[str] = field(default_factory=list)
     skipped: int = 0

@@ -25,6 +25,7 @@ from .manifest import IndexFileError, Manifest
 from .records import Skipped, Trial, nct_to_int
 from .store import RecordStore, rewrite_store
 from .text import FIELDS
+from .tfidf import TfidfIndex
 from .vectors import combine, load_vectors, save_vectors
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,8 @@ def _apply(
         rewrite_store(staging / "records.sqlite", dropped_rows, incoming, embedded.hashes if embedded else [])
         save_vectors(staging, vectors, present)
         ann.save(staging / "faiss.index")
+        tfidf = TfidfIndex.load(folder)
+        tfidf.with_rows(keep, tfidf.transform(incoming) if incoming else None).save(staging)
         manifest.count = len(vectors)
         manifest.history.append(
             {

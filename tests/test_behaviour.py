@@ -55,7 +55,7 @@ def test_cli_related_json_search_and_info(real_index_path):
     assert result.returncode == 0, result.stderr
     (answer,) = json.loads(result.stdout)
     assert answer["query"] == CIRRHOSIS_TRIAL and len(answer["results"]) == 3
-    assert set(answer["results"][0]) == {"rank", "nct_id", "title", "score", "field_scores"}
+    assert set(answer["results"][0]) == {"rank", "nct_id", "title", "score", "field_scores", "text_score"}
 
     table = run_cli("related", CIRRHOSIS_TRIAL, "-k", "3", "--index", str(real_index_path))
     assert table.returncode == 0 and answer["results"][0]["nct_id"] in table.stdout.splitlines()[2]

@@ -32,8 +32,9 @@ def reference_score(index: Index, query: str, candidate: str) -> float:
     return float(sum(index.weights[f] * q[j] @ c[j] for j, f in enumerate(FIELDS)))
 
 
-def test_related_excludes_the_query_and_matches_the_reference_ranking(hashing_index):
+def test_related_excludes_the_query_and_matches_the_reference_ranking(hashing_index_path):
     query = "NCT00000409"
+    hashing_index = Index.open(hashing_index_path, lexical_weight=0.0)  # the dense score alone
     matches = hashing_index.related(query, k=20)
     assert len(matches) == 20 and query not in [m.nct_id for m in matches]
     assert [m.rank for m in matches] == list(range(1, 21))
@@ -42,6 +43,29 @@ def test_related_excludes_the_query_and_matches_the_reference_ranking(hashing_in
     everyone = [n for n in hashing_index.store.nct_ids() if n != query]
     best = sorted(everyone, key=lambda n: (-reference_score(hashing_index, query, n), n))[:20]
     assert [m.nct_id for m in matches] == best
+
+
+def test_fused_scores_match_a_reference_tfidf(hashing_index):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from similar.tfidf import record_text
+
+    trials = [hashing_index.trial(n) for n in hashing_index.store.nct_ids()]
+    reference = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(map(record_text, trials))
+    row = {t.nct_id: i for i, t in enumerate(trials)}
+    query = "NCT00000409"
+    weight = hashing_index.lexical_weight
+    assert 0 < weight < 1
+    matches = hashing_index.related(query, k=10)
+    for match in matches:
+        text = float((reference[row[query]] @ reference[row[match.nct_id]].T).toarray()[0, 0])
+        assert match.text_score == pytest.approx(text, abs=1e-5)
+        dense = reference_score(hashing_index, query, match.nct_id)
+        assert match.score == pytest.approx((1 - weight) * dense + weight * text, abs=1e-5)
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    pool = {m.nct_id for m in Index.open(hashing_index.folder.parent, lexical_weight=0.0).related(query, k=100)}
+    fused = {n: hashing_index.score(query, [n])[0].score for n in pool}
+    assert [m.nct_id for m in matches] == sorted(pool, key=lambda n: (-fused[n], n))[:10]
 
 
 def test_score_gives_the_same_numbers_as_related(hashing_index):
@@ -78,10 +102,10 @@ def test_related_to_a_record_outside_the_index(hashing_index, shared):
 
 def test_other_weights_recombine_stored_vectors_like_a_fresh_build(hashing_index_path, tmp_path):
     weights = {"conditions": 1.0, "interventions": 0.0, "description": 0.0}
-    with Index.open(hashing_index_path, weights=weights) as reweighted:
+    with Index.open(hashing_index_path, weights=weights, lexical_weight=0.0) as reweighted:
         fast = reweighted.related("NCT00000409", k=10)
     build_index([BENCH / "records.zip"], tmp_path / "conditions-only", model=TEST_MODEL, weights=weights)
-    with Index.open(tmp_path / "conditions-only") as rebuilt:
+    with Index.open(tmp_path / "conditions-only", lexical_weight=0.0) as rebuilt:
         slow = rebuilt.related("NCT00000409", k=10)
     assert [m.nct_id for m in fast] == [m.nct_id for m in slow]
     with_conditions = [m for m in fast if m.field_scores["conditions"] is not None]

@@ -17,7 +17,8 @@ SECOND = [DATA / "ctg-studies-2025.csv"]
 
 
 def answers(path, queries, k=5):
-    with Index.open(path) as index:
+    """Dense answers: an update keeps the TF-IDF vocabulary it was built with, a fresh build refits it."""
+    with Index.open(path, lexical_weight=0.0) as index:
         return {q: [(m.nct_id, round(m.score, 5)) for m in index.related(q, k)] for q in queries}
 
 
@@ -30,6 +31,9 @@ def test_update_adds_new_records_like_a_fresh_build(shared, tmp_path):
     build_index(FIRST + SECOND, fresh, model=TEST_MODEL)
     queries = ["NCT03418623", "NCT04780763", "NCT06964841"]
     assert answers(path, queries) == answers(fresh, queries)
+    with Index.open(path) as index:  # new records get TF-IDF vectors in the kept vocabulary
+        assert all(m.text_score is not None for m in index.related("NCT06964841", k=5))
+        assert index.tfidf.matrix.shape[0] == len(index)
     again = update_index(SECOND, path)
     assert (again.added, again.replaced, again.unchanged, again.embedded) == (0, 0, 997, 0)
 

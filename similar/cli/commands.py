@@ -29,6 +29,7 @@ def run_build(args: argparse.Namespace) -> int:
         args.index,
         model=args.model,
         weights=args.weights,
+        lexical_weight=args.lexical_weight,
         index_type=args.index_type,
         bfloat16=not args.fp32,
         max_tokens=args.max_tokens or None,
@@ -127,6 +128,7 @@ def run_info(args: argparse.Namespace) -> int:
             "max_tokens": manifest.max_tokens,
             "fields": manifest.fields,
             "weights": manifest.weights,
+            "lexical_weight": manifest.lexical_weight,
             "index_type": manifest.index_type,
             "ann": manifest.ann,
             "sources": manifest.sources,
@@ -148,7 +150,7 @@ def run_info(args: argparse.Namespace) -> int:
 def run_eval(args: argparse.Namespace) -> int:
     if not Path(args.labels).is_file():
         raise ValueError(f"{args.labels}: no labels file (give one with --labels)")
-    with Index.open(args.index, weights=args.weights) as index:
+    with Index.open(args.index, weights=args.weights, lexical_weight=args.lexical_weight) as index:
         reranked, retrieved = evaluate_index(index, args.labels, args.set_name)
     if not reranked.rows:
         raise ValueError(f"no row of set {args.set_name!r} has all its records in {args.index}")

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from .. import DEFAULT_INDEX, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, Filters
+from .. import DEFAULT_INDEX, DEFAULT_LEXICAL_WEIGHT, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, Filters
 
 EXAMPLES = """examples:
   similar build                          # the bundled sample of 1,500 real trials
@@ -72,6 +72,12 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--model", default=DEFAULT_MODEL, help="sentence-transformers model name or path")
     build.add_argument("--weights", type=parse_weights, help="field weights, e.g. conditions=0.4,description=0.6")
     build.add_argument(
+        "--lexical-weight",
+        type=float,
+        default=DEFAULT_LEXICAL_WEIGHT,
+        help="share of the whole-record TF-IDF cosine in the score (default %(default)s; 0: dense only)",
+    )
+    build.add_argument(
         "--index-type",
         default="auto",
         choices=("auto", "flat", "hnsw"),
@@ -114,6 +120,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="labels CSV: set,row,query_nct,candidate_nct,label (default: %(default)s)",
     )
     evaluate.add_argument("--weights", type=parse_weights, help="score with other field weights (no re-embedding)")
+    evaluate.add_argument("--lexical-weight", type=float, help="score with another share of the TF-IDF cosine")
 
     fetcher = command("fetch", "download studies from the ClinicalTrials.gov API v2 into a JSONL file (resumable)")
     fetcher.add_argument("--condition", default="", help="condition or disease (query.cond)")

@@ -20,11 +20,12 @@ def format_table(matches: list[Match], fields: Sequence[str]) -> str:
     if not matches:
         return "  (no related trials)"
     short = [name[:5] for name in fields]
-    header = f"{'#':>3}  {'NCT id':<11}  {'score':>5}  " + "  ".join(f"{s:>5}" for s in short) + "  title"
+    header = f"{'#':>3}  {'NCT id':<11}  {'score':>5}  " + "  ".join(f"{s:>5}" for s in [*short, "text"]) + "  title"
     columns = shutil.get_terminal_size((120, 20)).columns
     lines = [header]
     for m in matches:
-        scores = "  ".join("    -" if m.field_scores.get(f) is None else f"{m.field_scores[f]:5.2f}" for f in fields)
+        values = [m.field_scores.get(f) for f in fields] + [m.text_score]
+        scores = "  ".join("    -" if v is None else f"{v:5.2f}" for v in values)
         line = f"{m.rank:>3}  {m.nct_id:<11}  {m.score:5.3f}  {scores}  {m.title}"
         lines.append(line if len(line) <= columns else line[: columns - 1] + "…")
         if m.why is not None:
