@@ -161,7 +161,10 @@ class Index:
         return len(self.ids)
 
     def __contains__(self, nct_id: str) -> bool:
-        return nct_id in self.store.rows_of([nct_id])
+        try:
+            return nct_to_int(nct_id) in self._row_of_id
+        except ValueError:
+            return False
 
     @property
     def embedder(self) -> Embedder:

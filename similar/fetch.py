@@ -99,7 +99,7 @@ def fetch(
     state_path = out.with_name(out.name + ".fetch.json")
     state = _load_state(state_path)
     token = state.get("next_page_token") if state.get("params") == params else None
-    seen = keys_and_repair(out, lambda study: study["protocolSection"]["identificationModule"]["nctId"])
+    seen = keys_and_repair(out, _study_nct)
     written = duplicates = pages = 0
     total = state.get("total")
     if state.get("params") == params and state.get("done"):
@@ -180,9 +180,14 @@ def _get_page(client: httpx.Client, url: str, params: dict[str, str], retries: i
     raise FetchError(f"{problem}; gave up after {retries + 1} tries (run the same command again to resume)")
 
 
+def _study_nct(study: dict) -> str:
+    """The NCT id of an API v2 study object; KeyError or TypeError when it has none."""
+    return study["protocolSection"]["identificationModule"]["nctId"]
+
+
 def _nct_id(study: dict) -> str:
     try:
-        return study["protocolSection"]["identificationModule"]["nctId"]
+        return _study_nct(study)
     except (KeyError, TypeError):
         raise FetchError("the API returned a study without an NCT id") from None
 
