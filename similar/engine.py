@@ -27,8 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Checksums are verified on open for indexes up to this size; larger ones get size checks only.
 VERIFY_LIMIT_BYTES = 512 * 1024 * 1024
-# With TF-IDF fused in, this many dense candidates are re-scored with the fused score.
-RERANK_POOL = 100
+# With TF-IDF fused in, this many dense candidates are re-scored with the fused score. 300 finds on TrialSim
+# what exact fused scoring of every trial finds (R@50 0.853; 100 gave 0.841) for ~2 ms more a query at 7k.
+RERANK_POOL = 300
 
 
 class UnknownTrialError(KeyError):

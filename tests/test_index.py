@@ -11,6 +11,7 @@ import pytest
 
 from similar import Index, IndexFileError, UnknownTrialError, build_index
 from similar.ann import AnnIndex
+from similar.engine import RERANK_POOL
 from similar.folder import current_generation
 from similar.records import Trial, read_records
 from similar.text import FIELDS
@@ -63,7 +64,7 @@ def test_fused_scores_match_a_reference_tfidf(hashing_index):
         dense = reference_score(hashing_index, query, match.nct_id)
         assert match.score == pytest.approx((1 - weight) * dense + weight * text, abs=1e-5)
     assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
-    pool = {m.nct_id for m in Index.open(hashing_index.folder.parent, lexical_weight=0.0).related(query, k=100)}
+    pool = {m.nct_id for m in Index.open(hashing_index.folder.parent, lexical_weight=0.0).related(query, k=RERANK_POOL)}
     fused = {n: hashing_index.score(query, [n])[0].score for n in pool}
     assert [m.nct_id for m in matches] == sorted(pool, key=lambda n: (-fused[n], n))[:10]
 
