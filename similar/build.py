@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from .ann import AnnIndex
 from .embed import DEFAULT_MAX_TOKENS, DEFAULT_MODEL, Embedder, load_embedder
-from .folder import current_generation, new_generation
+from .folder import current_generation, new_generation, writer_lock
 from .manifest import Manifest
 from .records import Skipped, Trial, nct_to_int, read_records
 from .store import RecordStore, write_store
@@ -98,60 +98,61 @@ def build_index(
     weights = normalize_weights(weights or DEFAULT_WEIGHTS, FIELDS)
     if not 0.0 <= lexical_weight <= 1.0:
         raise ValueError(f"lexical weight must lie in [0, 1], got {lexical_weight}")
-    trials, skipped, duplicates = collect_trials(paths, progress)
-    if not trials:
-        raise BuildError(f"no readable trial records in {', '.join(paths)} ({len(skipped)} skipped)")
-    trials.sort(key=lambda t: t.nct_id)
-    embedder = embedder or load_embedder(model, bfloat16=bfloat16, max_tokens=max_tokens)
+    with writer_lock(index_dir):
+        trials, skipped, duplicates = collect_trials(paths, progress)
+        if not trials:
+            raise BuildError(f"no readable trial records in {', '.join(paths)} ({len(skipped)} skipped)")
+        trials.sort(key=lambda t: t.nct_id)
+        embedder = embedder or load_embedder(model, bfloat16=bfloat16, max_tokens=max_tokens)
 
-    embedded = embed_trials(trials, index_dir, embedder, progress)
-    vectors, present, hashes = embedded.vectors, embedded.present, embedded.hashes
+        embedded = embed_trials(trials, index_dir, embedder, progress)
+        vectors, present, hashes = embedded.vectors, embedded.present, embedded.hashes
 
-    ids = np.array([nct_to_int(t.nct_id) for t in trials], dtype=np.int64)
-    combined = combine(vectors, present, [weights[f] for f in FIELDS])
-    ann = AnnIndex.create(len(FIELDS) * embedder.dimension, index_type, count=len(trials))
-    ann.index(combined, ids)
-    ann_info = ann.tune(combined)
-    del combined
-    manifest = Manifest(
-        model=embedder.name,
-        dimension=embedder.dimension,
-        precision=embedder.precision,
-        max_tokens=embedder.max_tokens,
-        fields=list(FIELDS),
-        weights=weights,
-        index_type=ann.kind,
-        lexical_weight=lexical_weight,
-        ann=ann_info,
-        count=len(trials),
-        sources=paths,
-        skipped=len(skipped),
-    )
-    with new_generation(index_dir) as folder:
-        write_store(folder / "records.sqlite", trials, hashes)
-        save_vectors(folder, vectors, present)
-        ann.save(folder / "faiss.index")
-        TfidfIndex.fit(trials).save(folder)
-        manifest.stamp_files(folder)
-        manifest.write(folder)
-        size = sum(p.stat().st_size for p in folder.iterdir())
-    logger.info(
-        "built %s: %d trials, %d field texts embedded, %d reused",
-        index_dir,
-        len(trials),
-        embedded.embedded,
-        embedded.reused,
-    )
-    return BuildSummary(
-        index_dir,
-        len(trials),
-        skipped,
-        duplicates,
-        embedded.embedded,
-        embedded.reused,
-        time.perf_counter() - started,
-        size,
-    )
+        ids = np.array([nct_to_int(t.nct_id) for t in trials], dtype=np.int64)
+        combined = combine(vectors, present, [weights[f] for f in FIELDS])
+        ann = AnnIndex.create(len(FIELDS) * embedder.dimension, index_type, count=len(trials))
+        ann.index(combined, ids)
+        ann_info = ann.tune(combined)
+        del combined
+        manifest = Manifest(
+            model=embedder.name,
+            dimension=embedder.dimension,
+            precision=embedder.precision,
+            max_tokens=embedder.max_tokens,
+            fields=list(FIELDS),
+            weights=weights,
+            index_type=ann.kind,
+            lexical_weight=lexical_weight,
+            ann=ann_info,
+            count=len(trials),
+            sources=paths,
+            skipped=len(skipped),
+        )
+        with new_generation(index_dir) as folder:
+            write_store(folder / "records.sqlite", trials, hashes)
+            save_vectors(folder, vectors, present)
+            ann.save(folder / "faiss.index")
+            TfidfIndex.fit(trials).save(folder)
+            manifest.stamp_files(folder)
+            manifest.write(folder)
+            size = sum(p.stat().st_size for p in folder.iterdir())
+        logger.info(
+            "built %s: %d trials, %d field texts embedded, %d reused",
+            index_dir,
+            len(trials),
+            embedded.embedded,
+            embedded.reused,
+        )
+        return BuildSummary(
+            index_dir,
+            len(trials),
+            skipped,
+            duplicates,
+            embedded.embedded,
+            embedded.reused,
+            time.perf_counter() - started,
+            size,
+        )
 
 
 @dataclass

@@ -2,11 +2,13 @@
 
 A build writes a whole new generation beside the old one and publishes it by atomically replacing
 `CURRENT`, so a failed or killed build leaves the previous index exactly as it was, and readers
-that opened the old generation keep answering from it.
+that opened the old generation keep answering from it. Writers take the folder's lock first, so two
+builds or updates of one folder run one after the other.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -20,6 +22,7 @@ logger = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 PREFIX = "gen-"
+LOCK = ".lock"
 
 
 def current_generation(root: Path) -> Path | None:
@@ -31,6 +34,29 @@ def current_generation(root: Path) -> Path | None:
     if not name.startswith(PREFIX) or "/" in name or not (Path(root) / name).is_dir():
         return None
     return Path(root) / name
+
+
+@contextmanager
+def writer_lock(root: Path, create: bool = True) -> Iterator[None]:
+    """Hold the writer lock of the index folder `root` (waiting for another writer to finish), so that no
+    writer removes another's staging generation or publishes over its changes. The kernel releases the
+    lock of a writer that dies. With `create=False` a missing folder is left missing and nothing is locked."""
+    root = Path(root)
+    if not root.is_dir():
+        if not create:
+            yield
+            return
+        root.mkdir(parents=True, exist_ok=True)
+    with open(root / LOCK, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            logger.warning("%s: another build or update is writing this index; waiting for it", root)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ import numpy as np
 from .ann import AnnIndex
 from .build import DEFAULT_INDEX, collect_trials, embed_trials
 from .embed import Embedder, embedder_for
-from .folder import current_generation, new_generation
+from .folder import current_generation, new_generation, writer_lock
 from .manifest import IndexFileError, Manifest
 from .records import Skipped, Trial, nct_to_int
 from .store import RecordStore, rewrite_store
@@ -54,55 +54,57 @@ def update_index(
     started = time.perf_counter()
     paths = [str(p) for p in paths]
     index_dir = Path(index_dir)
-    folder, manifest = _published(index_dir)
-    trials, skipped, _ = collect_trials(paths, progress)
-    store = RecordStore(folder / "records.sqlite")
-    try:
-        known = store.last_updates()
-    finally:
-        store.close()
-    fresh = [t for t in trials if t.nct_id not in known]
-    changed = [t for t in trials if t.nct_id in known and t.last_update_date != known[t.nct_id]]
-    summary = UpdateSummary(
-        index_dir,
-        added=len(fresh),
-        replaced=len(changed),
-        unchanged=len(trials) - len(fresh) - len(changed),
-        skipped=skipped,
-    )
-    if fresh or changed:
-        embedder = embedder or embedder_for(manifest.model, manifest.precision, manifest.max_tokens)
-        summary.embedded = _apply(
+    with writer_lock(index_dir, create=False):
+        folder, manifest = _published(index_dir)
+        trials, skipped, _ = collect_trials(paths, progress)
+        store = RecordStore(folder / "records.sqlite")
+        try:
+            known = store.last_updates()
+        finally:
+            store.close()
+        fresh = [t for t in trials if t.nct_id not in known]
+        changed = [t for t in trials if t.nct_id in known and t.last_update_date != known[t.nct_id]]
+        summary = UpdateSummary(
             index_dir,
-            folder,
-            manifest,
-            fresh + changed,
-            {t.nct_id for t in changed},
-            embedder,
-            {"op": "update", "sources": paths},
-            progress,
+            added=len(fresh),
+            replaced=len(changed),
+            unchanged=len(trials) - len(fresh) - len(changed),
+            skipped=skipped,
         )
-    summary.count = Manifest.read(current_generation(index_dir)).count
-    summary.seconds = time.perf_counter() - started
-    return summary
+        if fresh or changed:
+            embedder = embedder or embedder_for(manifest.model, manifest.precision, manifest.max_tokens)
+            summary.embedded = _apply(
+                index_dir,
+                folder,
+                manifest,
+                fresh + changed,
+                {t.nct_id for t in changed},
+                embedder,
+                {"op": "update", "sources": paths},
+                progress,
+            )
+        summary.count = Manifest.read(current_generation(index_dir)).count
+        summary.seconds = time.perf_counter() - started
+        return summary
 
 
 def remove_from_index(nct_ids: Iterable[str], index_dir: str | Path = DEFAULT_INDEX) -> UpdateSummary:
     """Delete records by NCT id; an id that is not in the index is an error and nothing is removed."""
     started = time.perf_counter()
     index_dir = Path(index_dir)
-    folder, manifest = _published(index_dir)
-    nct_ids = list(dict.fromkeys(nct_ids))
-    store = RecordStore(folder / "records.sqlite")
-    try:
-        missing = sorted(set(nct_ids) - set(store.rows_of(nct_ids)))
-    finally:
-        store.close()
-    if missing:
-        raise KeyError(f"not in the index at {index_dir}: {', '.join(missing)}")
-    _apply(index_dir, folder, manifest, [], set(nct_ids), None, {"op": "remove", "nct_ids": nct_ids[:100]}, False)
-    count = Manifest.read(current_generation(index_dir)).count
-    return UpdateSummary(index_dir, removed=len(nct_ids), count=count, seconds=time.perf_counter() - started)
+    with writer_lock(index_dir, create=False):
+        folder, manifest = _published(index_dir)
+        nct_ids = list(dict.fromkeys(nct_ids))
+        store = RecordStore(folder / "records.sqlite")
+        try:
+            missing = sorted(set(nct_ids) - set(store.rows_of(nct_ids)))
+        finally:
+            store.close()
+        if missing:
+            raise KeyError(f"not in the index at {index_dir}: {', '.join(missing)}")
+        _apply(index_dir, folder, manifest, [], set(nct_ids), None, {"op": "remove", "nct_ids": nct_ids[:100]}, False)
+        count = Manifest.read(current_generation(index_dir)).count
+        return UpdateSummary(index_dir, removed=len(nct_ids), count=count, seconds=time.perf_counter() - started)
 
 
 def _published(index_dir: Path) -> tuple[Path, Manifest]:

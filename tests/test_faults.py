@@ -1,5 +1,5 @@
 """A build or an update killed at random moments leaves an index that answers as before or as after;
-readers keep answering while an update runs."""
+readers keep answering while an update runs; concurrent writers run one after the other."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 
-from similar import Index, build_index, update_index
+from similar import Index, Trial, build_index, read_records, update_index
+from similar.folder import current_generation, writer_lock
 
 from .conftest import DATA, TEST_MODEL
 
@@ -23,6 +25,10 @@ KILLS = 12
 def answers(path) -> dict:
     with Index.open(path) as index:
         return {q: [m.nct_id for m in index.related(q, k=5)] for q in QUERIES}
+
+
+def nct_ids(sources) -> set[str]:
+    return {item.nct_id for item in read_records(sources) if isinstance(item, Trial)}
 
 
 def run_killed(command: list[str], delay: float) -> bool:
@@ -95,3 +101,37 @@ def test_readers_keep_answering_while_an_update_runs(shared, tmp_path):
     assert {q: [m.nct_id for m in reader.related(q, k=5)] for q in QUERIES} == expected  # still the old generation
     reader.close()
     assert update_index(SECOND, path).added == 0
+
+
+def test_a_writer_waits_while_another_holds_the_index(shared, tmp_path):
+    path = tmp_path / "index"
+    build_index(FIRST, path, model=TEST_MODEL)
+    published = current_generation(path)
+    with writer_lock(path):
+        writer = threading.Thread(target=update_index, args=(SECOND, path))
+        writer.start()
+        writer.join(timeout=1.0)
+        assert writer.is_alive(), "the update should wait for the lock"
+        assert current_generation(path) == published
+    writer.join(timeout=60)
+    assert not writer.is_alive()
+    assert current_generation(path) != published
+    with Index.open(path) as index:
+        assert all(nct in index for nct in nct_ids(SECOND))
+
+
+def test_two_updates_at_once_both_land(shared, tmp_path):
+    path = tmp_path / "index"
+    build_index([DATA / "api-v2"], path, model=TEST_MODEL)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "similar", "update", str(source), "--index", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for source in (DATA / "api-v1-classic", DATA / "ctg-studies-2025.csv")
+    ]
+    for process in processes:
+        assert process.wait(timeout=120) == 0, process.stderr.read()
+    with Index.open(path) as index:
+        assert set(index.store.nct_ids()) == nct_ids([DATA / "api-v2", DATA / "api-v1-classic", *SECOND])
