@@ -29,6 +29,7 @@ import numpy as np
 from similar import Index, Trial
 from similar.embed import normalize_rows
 from similar.evaluate import load_labels, rank_metrics, ranked_labels, scorable, top_ids
+from similar.lexical import Bm25Scorer
 from similar.vectors import impute
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,6 +140,8 @@ class Scores:
             "intervention types": [{i.type for i in t.interventions} for t in trials],
             "phases": [set(t.phases) for t in trials],
         }
+        self.sets["study type"] = [{t.study_type} - {""} for t in trials]
+        self.bm25 = Bm25Scorer(trials)
         self._cache: dict[int, Features] = {}
 
     def _refill(self, vectors: np.ndarray) -> np.ndarray:
@@ -157,6 +160,8 @@ class Scores:
             for j, name in enumerate(DENSE):
                 f[f"{kind} {name}"] = vectors[:, j] @ vectors[row, j]
         f["tfidf"] = self.index.tfidf.cosines(self.index.tfidf.matrix[row])
+        bm25 = self.bm25.scores_all(self.bm25.nct_ids[row]).astype(np.float64)
+        f["bm25"] = bm25 / max(np.delete(bm25, row).max(), 1e-9)  # the best other trial scores 1
         for name in EXTRA_TEXTS:
             vectors, present = self.extras[name], self.extras[name + ":present"]
             cosine = vectors @ vectors[row]
@@ -230,10 +235,17 @@ DIRECTIONS: list[tuple[str, str, Callable[[Features], np.ndarray]]] = [
         lambda f: reciprocal_rank(dense(f)) + reciprocal_rank(f["tfidf"]),
     ),
     ("hybrid", "calibrated sum: z-scored dense + z-scored TF-IDF", lambda f: zscore(dense(f)) + zscore(f["tfidf"])),
+    ("hybrid", "BM25 (scaled to the best other trial) instead of TF-IDF", lambda f: 0.5 * dense(f) + 0.5 * f["bm25"]),
+    (
+        "hybrid",
+        "reciprocal-rank fusion (k=60) of dense and BM25",
+        lambda f: reciprocal_rank(dense(f)) + reciprocal_rank(f["bm25"]),
+    ),
     ("vocabulary", "+ 0.2 x condition MeSH Jaccard", plus("condition MeSH", 0.2)),
     ("vocabulary", "+ 0.2 x intervention MeSH Jaccard", plus("intervention MeSH", 0.2)),
     ("vocabulary", "+ 0.1 x intervention type Jaccard", plus("intervention types", 0.1)),
     ("vocabulary", "+ 0.1 x phase Jaccard", plus("phases", 0.1)),
+    ("vocabulary", "+ 0.1 x same study type", plus("study type", 0.1)),
     (
         "rerank",
         "description as sentence max-sim",
@@ -336,7 +348,18 @@ def report(results: dict, count: int) -> str:
             f"| {group} | {name} | {t['nDCG@5']:.3f} / {t['P@1']:.3f} | {t['R@10']:.3f} / {t['MRR']:.3f} | "
             f"{s['nDCG@5']:.3f} / {s['P@1']:.3f} | {s['R@10']:.3f} / {s['MRR']:.3f} | {interval} |"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + ["", NOT_MEASURED]) + "\n"
+
+
+NOT_MEASURED = """Measured elsewhere or not measurable here:
+- field weights: a 0.1-step grid on TrialSim, every weighting within 0.007 nDCG@5 (README, "How it ranks");
+- a better model: all-mpnet-base-v2 (the only other model with weights on PyPI) gave TrialSim 0.941 and
+  SECRET test 0.544 nDCG@5 on the benchmark records, at about a tenth of MiniLM's speed (MODELS.md: ~5
+  against ~55 trials/s in bfloat16); no biomedical model ships its weights on PyPI (../shared/MODELS.md);
+- fine-tuning the model itself: `benchmarks/finetune.py`, results in finetune.md;
+- a cross-encoder: none ships its weights on PyPI;
+- the MeSH hierarchy: the benchmark records are legacy XML with MeSH terms only (API v2 records carry
+  ancestors, but none of the labelled trials is held in that format) and no PyPI package ships the MeSH tree."""
 
 
 if __name__ == "__main__":
