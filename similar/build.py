@@ -98,11 +98,11 @@ def build_index(
     weights = normalize_weights(weights or DEFAULT_WEIGHTS, FIELDS)
     if not 0.0 <= lexical_weight <= 1.0:
         raise ValueError(f"lexical weight must lie in [0, 1], got {lexical_weight}")
+    trials, skipped, duplicates = collect_trials(paths, progress)
+    if not trials:
+        raise BuildError(f"no readable trial records in {', '.join(paths)} ({len(skipped)} skipped)")
+    trials.sort(key=lambda t: t.nct_id)
     with writer_lock(index_dir):
-        trials, skipped, duplicates = collect_trials(paths, progress)
-        if not trials:
-            raise BuildError(f"no readable trial records in {', '.join(paths)} ({len(skipped)} skipped)")
-        trials.sort(key=lambda t: t.nct_id)
         embedder = embedder or load_embedder(model, bfloat16=bfloat16, max_tokens=max_tokens)
 
         embedded = embed_trials(trials, index_dir, embedder, progress)
