@@ -110,8 +110,13 @@ class AnnIndex:
     def load(cls, path: Path, mmap: bool = True) -> AnnIndex:
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:
-            return cls(faiss.read_index(str(path), flags))
-        except RuntimeError:
-            if not mmap:
-                raise
-            return cls(faiss.read_index(str(path)))  # not every index type can be memory-mapped
+            try:
+                return cls(faiss.read_index(str(path), flags))
+            except RuntimeError:
+                if not mmap or not Path(path).exists():
+                    raise
+                return cls(faiss.read_index(str(path)))  # not every index type can be memory-mapped
+        except RuntimeError as error:
+            if not Path(path).exists():  # e.g. a newer build removed this generation: an OSError callers can retry
+                raise FileNotFoundError(f"{path}: no such file") from error
+            raise

@@ -30,6 +30,8 @@ class RecordStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         # Read-only and immutable: readers never lock or alter a published index.
+        if not self.path.exists():  # sqlite's own error would not say which file
+            raise FileNotFoundError(f"{self.path}: no such file")
         self._db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
 
     def close(self) -> None:

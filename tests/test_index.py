@@ -183,6 +183,23 @@ def test_a_build_failing_midway_leaves_the_old_index_unchanged(tmp_path, shared,
         assert [m.nct_id for m in index.related("NCT03418623", k=5)] == answer
 
 
+def test_opening_follows_a_build_that_removes_the_generation_being_opened(tmp_path, shared, monkeypatch):
+    path = tmp_path / "index"
+    build_index([shared / "data" / "api-v2"], path, model=TEST_MODEL)
+    load = AnnIndex.load
+    rebuilt = []
+
+    def rebuild_first(target, mmap=True):
+        if not rebuilt:  # a writer publishes a new generation and removes this one mid-open
+            rebuilt.append(build_index([shared / "data" / "api-v1-classic"], path, model=TEST_MODEL))
+        return load(target, mmap)
+
+    monkeypatch.setattr(AnnIndex, "load", rebuild_first)
+    with Index.open(path) as index:
+        assert index.folder == current_generation(path)
+        assert len(index) == rebuilt[0].count
+
+
 def test_explanations_list_only_what_both_records_carry(hashing_index, capsys):
     from similar.cli import main
 
