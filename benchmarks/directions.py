@@ -28,8 +28,9 @@ import numpy as np
 
 from similar import Index, Trial
 from similar.embed import normalize_rows
-from similar.evaluate import load_labels, rank_metrics, ranked_labels, scorable, top_ids
-from similar.lexical import Bm25Scorer
+from similar.evaluate import load_labels, rank_metrics, ranked_labels, retrieval, scorable, top_ids
+from similar.lexical import Bm25Scorer, jaccard
+from similar.text import intervention_heading
 from similar.vectors import impute
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,12 +44,7 @@ Features = dict[str, np.ndarray]
 
 def intervention_names(trial: Trial) -> str:
     """'Drug: name (other names)' per intervention, without the free-text description."""
-    lines = []
-    for item in trial.interventions:
-        kind = item.type.replace("_", " ").capitalize()
-        head = f"{kind}: {item.name}" if kind else item.name
-        lines.append(f"{head} ({', '.join(item.other_names)})" if item.other_names else head)
-    return "\n".join(lines)
+    return "\n".join(intervention_heading(item) for item in trial.interventions)
 
 
 EXTRA_TEXTS: dict[str, Callable[[Trial], str]] = {
@@ -97,10 +93,9 @@ def self_supervised_adapter(vectors: np.ndarray, present: np.ndarray, train: np.
 
     cross_entropy = torch.nn.functional.cross_entropy
     torch.manual_seed(seed)
-    pairs = [(a, b) for a, b in ((0, 2), (1, 2), (0, 1))]
-    left = np.concatenate([vectors[train[present[train, a] & present[train, b]], a] for a, b in pairs])
-    right = np.concatenate([vectors[train[present[train, a] & present[train, b]], b] for a, b in pairs])
-    left_t, right_t = torch.tensor(left), torch.tensor(right)
+    pairs = [(a, b, train[present[train, a] & present[train, b]]) for a, b in ((0, 2), (1, 2), (0, 1))]
+    left_t = torch.tensor(np.concatenate([vectors[rows, a] for a, _, rows in pairs]))
+    right_t = torch.tensor(np.concatenate([vectors[rows, b] for _, b, rows in pairs]))
     dim = vectors.shape[2]
     weight = torch.nn.Parameter(torch.eye(dim))
     optimizer = torch.optim.Adam([weight], lr=1e-3)
@@ -134,15 +129,16 @@ class Scores:
         self.owner = extras["sentence owner"]
         self.has_sentences = np.bincount(self.owner, minlength=len(trials)) > 0
         self.starts = np.searchsorted(self.owner, np.arange(len(trials)))[self.has_sentences]
+        self.sentence_counts = np.bincount(self.owner)[self.has_sentences]
         self.sets = {
             "condition MeSH": [{m.casefold() for m in t.condition_mesh} for t in trials],
             "intervention MeSH": [{m.casefold() for m in t.intervention_mesh} for t in trials],
             "intervention types": [{i.type for i in t.interventions} for t in trials],
             "phases": [set(t.phases) for t in trials],
+            "study type": [{t.study_type} - {""} for t in trials],
         }
-        self.sets["study type"] = [{t.study_type} - {""} for t in trials]
         self.bm25 = Bm25Scorer(trials)
-        self._cache: dict[int, Features] = {}
+        self._cache: dict[int, Features] = {}  # one entry per labelled query (about 50)
 
     def _refill(self, vectors: np.ndarray) -> np.ndarray:
         out = np.stack([normalize_rows(vectors[:, j]) for j in range(vectors.shape[1])], axis=1)
@@ -151,7 +147,7 @@ class Scores:
 
     def of(self, row: int) -> Features:
         if row not in self._cache:
-            self._cache = {row: self._features(row)}
+            self._cache[row] = self._features(row)
         return self._cache[row]
 
     def _features(self, row: int) -> Features:
@@ -169,7 +165,7 @@ class Scores:
         f["sentence max-sim"] = self._max_sim(row, f["stored description"])
         for name, sets in self.sets.items():
             mine = sets[row]
-            f[name] = np.array([len(mine & s) / len(mine | s) if mine | s else 0.0 for s in sets], dtype=np.float32)
+            f[name] = np.array([jaccard(mine, other) for other in sets], dtype=np.float32)
         return f
 
     def _max_sim(self, row: int, fallback: np.ndarray) -> np.ndarray:
@@ -179,8 +175,7 @@ class Scores:
         vectors = self.extras["sentences"]
         similarity = vectors[self.owner == row] @ vectors.T
         query_side = np.maximum.reduceat(similarity, self.starts, axis=1).mean(axis=0)
-        counts = np.bincount(self.owner)[self.has_sentences]
-        other_side = np.add.reduceat(similarity.max(axis=0), self.starts) / counts
+        other_side = np.add.reduceat(similarity.max(axis=0), self.starts) / self.sentence_counts
         out = fallback.copy()
         out[self.has_sentences] = (query_side + other_side) / 2
         return out
@@ -222,8 +217,10 @@ DIRECTIONS: list[tuple[str, str, Callable[[Features], np.ndarray]]] = [
     ("baseline", "similar (default: 3 fields + TF-IDF, 1:1)", default),
     ("baseline", "dense fields only", dense),
     ("baseline", "TF-IDF only", lambda f: f["tfidf"]),
-    *[("more fields", f"+ {n} as a 4th field", with_field(n)) for n in ("title", "official title", "eligibility")],
-    ("more fields", "+ primary outcomes as a 4th field", with_field("primary outcomes")),
+    *[
+        ("more fields", f"+ {n} as a 4th field", with_field(n))
+        for n in ("title", "official title", "eligibility", "primary outcomes")
+    ],
     (
         "field content",
         "intervention names only (no descriptions)",
@@ -264,22 +261,16 @@ DIRECTIONS: list[tuple[str, str, Callable[[Features], np.ndarray]]] = [
 
 def measure(scores: Scores, rows, rank_of: dict[str, int], nct_ids: list[str], direction) -> dict:
     """Mean re-rank and exact-retrieval metrics of one direction, and its per-row nDCG@5."""
-    per_row, retrieved = [], []
-    for row in rows:
-        values = np.asarray(direction(scores.of(rank_of[row.query])), dtype=np.float64)
-        per_row.append(rank_metrics(ranked_labels(row, [values[rank_of[c]] for c in row.candidates])))
-        ranked = top_ids(values, nct_ids, row.query, 50)
-        positives = set(row.positives)
-        first = next((i + 1 for i, n in enumerate(ranked) if n in positives), None)
-        recall = len(positives & set(ranked[:10])) / len(positives)
-        retrieved.append({"R@10": recall, "MRR": 1 / first if first else 0.0})
-    mean = lambda items, key: float(np.mean([m[key] for m in items]))  # noqa: E731
+
+    def values(query: str) -> np.ndarray:
+        return np.asarray(direction(scores.of(rank_of[query])), dtype=np.float64)
+
+    per_row = [rank_metrics(ranked_labels(r, values(r.query)[[rank_of[c] for c in r.candidates]])) for r in rows]
+    retrieved = retrieval("", rows, lambda query, depth: top_ids(values(query), nct_ids, query, depth)).metrics
     return {
-        "nDCG@5": mean(per_row, "nDCG@5"),
-        "P@1": mean(per_row, "P@1"),
-        "MAP": mean(per_row, "MAP"),
-        "R@10": mean(retrieved, "R@10"),
-        "MRR": mean(retrieved, "MRR"),
+        **{name: float(np.mean([m[name] for m in per_row])) for name in ("nDCG@5", "P@1", "MAP")},
+        "R@10": retrieved["R@10"],
+        "MRR": retrieved["MRR"],
         "per_row": [m["nDCG@5"] for m in per_row],
     }
 

@@ -13,11 +13,17 @@ from .records import Trial
 from .tfidf import TfidfIndex, record_text
 
 
+def jaccard(a: set, b: set) -> float:
+    """Shared items over all items of two sets; 0 when both are empty."""
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
 def mesh_agreement(left: Trial, right: Trial) -> float:
     """Jaccard overlap of the condition and intervention MeSH terms of two records (0 when neither has any)."""
-    a = {t.casefold() for t in [*left.condition_mesh, *left.intervention_mesh]}
-    b = {t.casefold() for t in [*right.condition_mesh, *right.intervention_mesh]}
-    return len(a & b) / len(a | b) if a | b else 0.0
+    return jaccard(
+        {t.casefold() for t in [*left.condition_mesh, *left.intervention_mesh]},
+        {t.casefold() for t in [*right.condition_mesh, *right.intervention_mesh]},
+    )
 
 
 class TfidfScorer:

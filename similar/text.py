@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .records import Trial
+from .records import Intervention, Trial
 
 FIELDS = ("conditions", "interventions", "description")
 
@@ -22,15 +22,19 @@ def interventions_text(trial: Trial) -> str:
     """One line per intervention: 'Drug: name (other names). description', then the MeSH terms."""
     lines = []
     for item in trial.interventions:
-        kind = item.type.replace("_", " ").capitalize()
-        head = f"{kind}: {item.name}" if kind else item.name
-        if item.other_names:
-            head += f" ({', '.join(item.other_names)})"
+        head = intervention_heading(item)
         lines.append(f"{head}. {item.description}".strip() if item.description else head)
     mesh = _join_terms(trial.intervention_mesh)
     if mesh and lines:
         lines.append(mesh)
     return "\n".join(lines) if lines else mesh
+
+
+def intervention_heading(item: Intervention) -> str:
+    """'Drug: name (other names)': an intervention without its free-text description."""
+    kind = item.type.replace("_", " ").capitalize()
+    head = f"{kind}: {item.name}" if kind else item.name
+    return f"{head} ({', '.join(item.other_names)})" if item.other_names else head
 
 
 def description_text(trial: Trial) -> str:
