@@ -110,13 +110,19 @@ class AnnIndex:
     def load(cls, path: Path, mmap: bool = True) -> AnnIndex:
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mmap else 0
         try:
-            try:
-                return cls(faiss.read_index(str(path), flags))
-            except RuntimeError:
-                if not mmap or not Path(path).exists():
-                    raise
-                return cls(faiss.read_index(str(path)))  # not every index type can be memory-mapped
-        except RuntimeError as error:
-            if not Path(path).exists():  # e.g. a newer build removed this generation: an OSError callers can retry
-                raise FileNotFoundError(f"{path}: no such file") from error
-            raise
+            return cls(_read_index(path, flags))
+        except RuntimeError:
+            if not mmap:
+                raise
+        return cls(_read_index(path))  # not every index type can be memory-mapped
+
+
+def _read_index(path: Path, flags: int = 0) -> faiss.Index:
+    """faiss.read_index, with a missing file (a newer build removed this generation) as a FileNotFoundError,
+    an OSError that Index.open retries, instead of FAISS's RuntimeError."""
+    try:
+        return faiss.read_index(str(path), flags)
+    except RuntimeError as error:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"{path}: no such file") from error
+        raise
